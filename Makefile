@@ -1,0 +1,53 @@
+# The two commands a newcomer needs: `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+# The demo's embedded defaults: SQLite under .var/, Celery eager, DEBUG on.
+DEMO_ENV := DEBUG=true PORTAL_BASE_URL=http://127.0.0.1:$(PORT)
+
+# The test run: PostgreSQL and Redis (started by scripts/services when none answers).
+export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
+export REDIS_URL ?= redis://127.0.0.1:6379/0
+TEST_ENV := DEBUG=false SECRET_KEY=test-only-secret-key-not-for-production \
+	PORTAL_BASE_URL=http://testserver CELERY_TASK_ALWAYS_EAGER=false
+
+.PHONY: install demo test lint lock services-stop clean
+
+$(BIN)/.installed: requirements.lock
+	@test -x $(BIN)/python || "$$(scripts/find-python)" -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@touch $@
+
+install: $(BIN)/.installed
+
+demo: install
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --no-input
+	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
+	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+
+test: install
+	scripts/services
+	scripts/ensure-chromium
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+	$(TEST_ENV) $(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# Re-pin every dependency after editing pyproject.toml (valid on Python 3.12 and 3.13).
+lock: install
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.12 \
+		--quiet -o requirements.lock
+
+services-stop:
+	scripts/services stop
+
+clean:
+	rm -rf $(VENV) .var staticfiles

@@ -1,0 +1,62 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+
+from .models import AuditEvent, Role
+
+
+class LoginForm(AuthenticationForm):
+    """Log in with the e-mail address; the field keeps the name `username` axes reads."""
+
+    username = forms.EmailField(
+        label="E-mail address",
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+
+
+class MemberAddForm(forms.Form):
+    email = forms.EmailField(label="E-mail address", max_length=254)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+
+
+class MemberRoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.CharField(required=False, label="Actor", max_length=254)
+    verb = forms.ChoiceField(required=False, label="Action")
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        verbs = (
+            AuditEvent.objects.for_tenant(tenant)
+            .order_by("verb")
+            .values_list("verb", flat=True)
+            .distinct()
+        )
+        self.fields["verb"].choices = [("", "All actions"), *((v, v) for v in verbs)]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data
+
+    def filter(self, events):
+        data = self.cleaned_data
+        if data.get("actor"):
+            events = events.filter(actor_label__icontains=data["actor"])
+        if data.get("verb"):
+            events = events.filter(verb=data["verb"])
+        if data.get("date_from"):
+            events = events.filter(created_at__date__gte=data["date_from"])
+        if data.get("date_to"):
+            events = events.filter(created_at__date__lte=data["date_to"])
+        return events

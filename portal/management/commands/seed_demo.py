@@ -1,0 +1,72 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from portal import services
+from portal.audit import Actor
+from portal.models import Membership, Role, Tenant, User
+
+PASSWORD = "demo-password-1"
+
+TENANTS = [
+    # slug, name, country
+    ("contoso", "Contoso", "US"),
+    ("fabrikam", "Fabrikam", "DE"),
+    ("northwind", "Northwind Partners", "GB"),
+]
+
+PEOPLE = [
+    # e-mail, name, tenant, role
+    ("admin@contoso.example", "Avery Admin", "contoso", Role.ADMIN),
+    ("billing@contoso.example", "Blake Billing", "contoso", Role.BILLING_ADMIN),
+    ("reader@contoso.example", "Riley Reader", "contoso", Role.READER),
+    ("finance@contoso.example", "Finley Finance", "contoso", Role.MEMBER),
+    ("admin@fabrikam.example", "Frieda Admin", "fabrikam", Role.ADMIN),
+    ("partner@northwind.example", "Parker Partner", "northwind", Role.ADMIN),
+]
+
+PARTNERS = [("northwind", "contoso")]
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the fixed demo data the README lists: tenants contoso, fabrikam and northwind, "
+        "their people (password demo-password-1) and northwind's partner relationship with "
+        "contoso. Safe to run twice; refuses to run with DEBUG off unless given --force."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="run even though DEBUG is off")
+
+    def handle(self, *args, force, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("DEBUG is off: this looks like production. Use --force to seed.")
+        actor = Actor.system("seed_demo")
+        with transaction.atomic():
+            tenants = {
+                slug: self._tenant(slug, name, country, actor) for slug, name, country in TENANTS
+            }
+            for email, name, slug, role in PEOPLE:
+                self._person(email, name, tenants[slug], role, actor)
+            for partner, customer in PARTNERS:
+                services.partner_relationship_create(
+                    partner=tenants[partner], customer=tenants[customer], actor=actor
+                )
+        self.stdout.write(f"Demo data ready. Log in at {settings.PORTAL_BASE_URL}/ as:")
+        for email, _, slug, role in PEOPLE:
+            self.stdout.write(f"  {email:<28} {role.label:<14} {slug}   password: {PASSWORD}")
+
+    def _tenant(self, slug, name, country, actor):
+        tenant = Tenant.objects.filter(slug=slug).first()
+        return tenant or services.tenant_create(name=name, country=country, slug=slug, actor=actor)
+
+    def _person(self, email, name, tenant, role, actor):
+        user, _ = User.objects.get_or_create(email=email, defaults={"full_name": name})
+        if not user.check_password(PASSWORD):
+            user.set_password(PASSWORD)
+            user.save(update_fields=["password"])
+        membership = Membership.objects.filter(user=user, tenant=tenant).first()
+        if membership is None:
+            services.member_add(tenant=tenant, email=email, role=role, actor=actor)
+        elif membership.role != role:
+            services.member_change_role(membership=membership, role=role, actor=actor)

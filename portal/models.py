@@ -1,0 +1,249 @@
+import uuid
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+from .regions import COUNTRY_CHOICES, REGIONS, Region
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, email, password=None, **extra):
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        if password:
+            user.set_password(password)
+        else:
+            user.set_unusable_password()
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self.create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=username)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person. The e-mail address is the login."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=150, blank=True)
+    is_staff = models.BooleanField(
+        default=False, help_text="Operator staff: may log in to the Django admin."
+    )
+    is_active = models.BooleanField(default=True)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self):
+        return self.email
+
+    def get_full_name(self):
+        return self.full_name or self.email
+
+    def get_short_name(self):
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class TenantQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Tenants the user may enter: their own, and customers of partners they administer."""
+        partner_ids = Membership.objects.filter(
+            user=user, role__in=Membership.PARTNER_ROLES
+        ).values("tenant_id")
+        return self.filter(
+            Q(memberships__user=user)
+            | Q(partner_links__partner_id__in=partner_ids, partner_links__is_active=True)
+        ).distinct()
+
+
+class Tenant(models.Model):
+    """An organization: the customer that buys and manages apps."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=50, unique=True)
+    country = models.CharField(max_length=2, choices=COUNTRY_CHOICES)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(country__in=sorted(REGIONS)), name="tenant_country_supported"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def region(self) -> Region:
+        return REGIONS[self.country]
+
+    @property
+    def currency(self) -> str:
+        return self.region.currency.code
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    BILLING_ADMIN = "billing_admin", "Billing admin"
+    READER = "reader", "Reader"
+    MEMBER = "member", "Member"
+
+
+class MembershipQuerySet(models.QuerySet):
+    def for_tenant(self, tenant):
+        return self.filter(tenant=tenant)
+
+    def admins(self):
+        return self.filter(role=Role.ADMIN)
+
+    def effective(self, *, user, tenant):
+        """The user's membership of the tenant: real, or built from a partner relationship.
+
+        A partner's admins and billing admins act in a customer tenant as billing admins;
+        the membership built for them is not saved and names the partner in `via_partner`.
+        """
+        if not user.is_authenticated:
+            return None
+        real = self.filter(user=user, tenant=tenant).select_related("tenant", "user").first()
+        if real is not None:
+            return real
+        link = (
+            PartnerRelationship.objects.filter(
+                customer=tenant,
+                is_active=True,
+                partner__memberships__user=user,
+                partner__memberships__role__in=Membership.PARTNER_ROLES,
+            )
+            .select_related("partner")
+            .first()
+        )
+        if link is None:
+            return None
+        membership = Membership(user=user, tenant=tenant, role=Role.BILLING_ADMIN)
+        membership.via_partner = link.partner
+        return membership
+
+
+class Membership(models.Model):
+    """A user's place in a tenant, with one tenant-wide role."""
+
+    PARTNER_ROLES = (Role.ADMIN, Role.BILLING_ADMIN)
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = MembershipQuerySet.as_manager()
+
+    via_partner = None  # set on the unsaved memberships partners act through
+
+    class Meta:
+        ordering = ["user__email"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "tenant"], name="membership_unique_user"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.tenant} ({self.get_role_display()})"
+
+    @property
+    def is_effective(self) -> bool:
+        """Built for a partner's user, not a saved membership."""
+        return self.via_partner is not None
+
+
+class PartnerRelationship(models.Model):
+    """A partner tenant acting for a customer tenant (delegated administration)."""
+
+    partner = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="customer_links")
+    customer = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="partner_links")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "customer"], name="partner_link_unique"),
+            models.CheckConstraint(
+                condition=~Q(partner=models.F("customer")), name="partner_link_not_self"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.partner} for {self.customer}"
+
+
+class ActorType(models.TextChoices):
+    USER = "user", "User"
+    SYSTEM = "system", "System"
+    PUBLISHER = "publisher", "Publisher"
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def for_tenant(self, tenant):
+        return self.filter(tenant=tenant)
+
+
+class AuditEvent(models.Model):
+    """Append-only record of a change. Rows are never updated or deleted.
+
+    The model refuses it, and on PostgreSQL a trigger does too (migration 0002).
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="audit_events")
+    actor_type = models.CharField(max_length=10, choices=ActorType.choices)
+    actor_user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Who the acting user was, kept as text so the record outlives the user row.
+    actor_label = models.CharField(max_length=254, blank=True)
+    # The partner tenant a user acted for, when they acted through a partner relationship.
+    actor_partner = models.ForeignKey(
+        Tenant, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    verb = models.CharField(max_length=60)
+    target_type = models.CharField(max_length=60, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["tenant", "-created_at"], name="audit_tenant_time")]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.verb}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Audit events are append-only.")

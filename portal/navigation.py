@@ -1,0 +1,64 @@
+"""The tenant area's left navigation.
+
+Each app lists its own entries in a `navigation.py` module (`ITEMS`); an entry shows only to
+those its permission function lets through, so a section appears once it exists.
+"""
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import import_module
+
+from django.apps import apps
+from django.urls import reverse
+
+from . import permissions
+
+GROUPS = ("", "Billing", "Settings")  # display order; "" is the top level (Home)
+
+
+@dataclass(frozen=True)
+class NavItem:
+    group: str
+    label: str
+    url_name: str
+    allowed: object = None  # can_<action>(membership); None: every member
+    order: int = 0
+
+
+ITEMS = [
+    NavItem("", "Home", "portal:home"),
+    NavItem("Settings", "Members", "portal:members", permissions.can_manage_members, 10),
+    NavItem("Settings", "Audit log", "portal:audit_log", permissions.can_view_audit_log, 20),
+]
+
+
+@cache
+def all_items() -> tuple[NavItem, ...]:
+    found = []
+    for config in apps.get_app_configs():
+        try:
+            module = import_module(f"{config.name}.navigation")
+        except ModuleNotFoundError:
+            continue
+        found.extend(getattr(module, "ITEMS", []))
+    return tuple(found)
+
+
+def navigation_for(request) -> list[dict]:
+    """Groups of links for the caller, in display order, empty groups left out."""
+    membership, slug = request.membership, request.tenant.slug
+    current = request.resolver_match.view_name if request.resolver_match else ""
+    groups = []
+    for group in GROUPS:
+        links = [
+            {
+                "label": item.label,
+                "url": reverse(item.url_name, kwargs={"tenant_slug": slug}),
+                "active": current == item.url_name,
+            }
+            for item in sorted(all_items(), key=lambda i: i.order)
+            if item.group == group and (item.allowed is None or item.allowed(membership))
+        ]
+        if links:
+            groups.append({"name": group, "links": links})
+    return groups

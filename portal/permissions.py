@@ -1,0 +1,15 @@
+"""Who may do what, tenant-wide. Views and templates ask these same functions.
+
+Each is `can_<action>(membership, obj=None)`; `membership` may be an effective one
+(a partner's user, acting as billing admin).
+"""
+
+from .models import Membership, Role
+
+
+def can_manage_members(membership: Membership, obj=None) -> bool:
+    return membership.role == Role.ADMIN
+
+
+def can_view_audit_log(membership: Membership, obj=None) -> bool:
+    return membership.role in (Role.ADMIN, Role.READER)

@@ -1,0 +1,48 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+from .forms import LoginForm
+
+tenant_patterns = [
+    path("", views.home, name="home"),
+    path("settings/members/", views.members, name="members"),
+    path("settings/members/<uuid:member_uuid>/role/", views.member_role, name="member_role"),
+    path("settings/members/<uuid:member_uuid>/remove/", views.member_remove, name="member_remove"),
+    path("settings/audit-log/", views.audit_log, name="audit_log"),
+]
+
+account_patterns = [
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            authentication_form=LoginForm, redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password-reset/", auth_views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password-reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+]
+
+urlpatterns = [
+    path("", views.start, name="start"),
+    path("accounts/", include(account_patterns)),
+    path("t/<slug:tenant_slug>/", include((tenant_patterns, "portal"))),
+    path("admin/", admin.site.urls),
+]

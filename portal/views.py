@@ -1,0 +1,131 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from . import permissions, services
+from .audit import Actor
+from .forms import AuditFilterForm, MemberAddForm, MemberRoleForm
+from .models import AuditEvent, Membership, Tenant
+
+
+def require(permission, request, obj=None):
+    if not permission(request.membership, obj):
+        raise PermissionDenied
+
+
+def access_membership(request, member_uuid, *, write=False) -> Membership:
+    membership = get_object_or_404(
+        Membership.objects.for_tenant(request.tenant).select_related("user", "tenant"),
+        uuid=member_uuid,
+    )
+    if write and not permissions.can_manage_members(request.membership, membership):
+        raise PermissionDenied
+    return membership
+
+
+@login_required
+@require_GET
+def start(request):
+    tenants = list(Tenant.objects.visible_to(request.user))
+    if len(tenants) == 1:
+        return redirect("portal:home", tenant_slug=tenants[0].slug)
+    return render(request, "portal/tenant_picker.html", {"tenants": tenants})
+
+
+@require_GET
+def home(request):
+    tenant = request.tenant
+    context = {"member_count": Membership.objects.for_tenant(tenant).count()}
+    return render(request, "portal/tenant_home.html", context)
+
+
+def _members_page(request, form, status=200):
+    members = Membership.objects.for_tenant(request.tenant).select_related("user")
+    rows = [(m, MemberRoleForm(initial={"role": m.role}, prefix=str(m.uuid))) for m in members]
+    template = "portal/member_list.html"
+    if request.htmx and request.method == "POST":
+        template += "#members"
+    return render(request, template, {"rows": rows, "form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def members(request):
+    require(permissions.can_manage_members, request)
+    form = MemberAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = services.member_add(
+                tenant=request.tenant, actor=Actor.from_request(request), **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error("email", error)
+        else:
+            messages.success(request, f"{membership.user.email} was added.")
+            if not request.htmx:
+                return redirect("portal:members", tenant_slug=request.tenant.slug)
+            form = MemberAddForm()
+    return _members_page(request, form, status=422 if form.errors else 200)
+
+
+@require_POST
+def member_role(request, member_uuid):
+    membership = access_membership(request, member_uuid, write=True)
+    form = MemberRoleForm(request.POST, prefix=str(membership.uuid))
+    error = None
+    if form.is_valid():
+        try:
+            membership = services.member_change_role(
+                membership=membership,
+                role=form.cleaned_data["role"],
+                actor=Actor.from_request(request),
+            )
+        except ValidationError as e:
+            error = e.message
+    else:
+        error = "Choose one of the roles."
+    if request.htmx:
+        form = MemberRoleForm(initial={"role": membership.role}, prefix=str(membership.uuid))
+        context = {"member": membership, "role_form": form, "row_error": error}
+        return render(
+            request, "portal/member_list.html#member-row", context, status=422 if error else 200
+        )
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(
+            request, f"{membership.user.email} is now {membership.get_role_display()}."
+        )
+    return redirect("portal:members", tenant_slug=request.tenant.slug)
+
+
+@require_http_methods(["GET", "POST"])
+def member_remove(request, member_uuid):
+    membership = access_membership(request, member_uuid, write=True)
+    if request.method == "POST":
+        try:
+            services.member_remove(membership=membership, actor=Actor.from_request(request))
+        except ValidationError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"{membership.user.email} was removed.")
+        return redirect("portal:members", tenant_slug=request.tenant.slug)
+    return render(request, "portal/member_remove.html", {"member": membership})
+
+
+@require_GET
+def audit_log(request):
+    require(permissions.can_view_audit_log, request)
+    form = AuditFilterForm(request.GET or None, tenant=request.tenant)
+    events = AuditEvent.objects.for_tenant(request.tenant).select_related("actor_partner")
+    if form.is_bound and form.is_valid():
+        events = form.filter(events)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    template = "portal/auditevent_list.html"
+    if request.htmx and request.htmx.target == "events":
+        template += "#events"
+    return render(request, template, {"form": form, "page": page, "query": query.urlencode()})

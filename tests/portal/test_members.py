@@ -1,0 +1,173 @@
+import re
+
+import pytest
+from django.core import mail
+
+from portal.models import AuditEvent, Membership, Role, User
+
+
+def url(tenant, suffix=""):
+    return f"/t/{tenant.slug}/settings/members/{suffix}"
+
+
+@pytest.mark.parametrize("persona", ["billing_admin", "reader", "member", "partner_user"])
+def test_members_page_is_refused_to_everyone_but_admins(request, login, tenant, persona):
+    client = login(request.getfixturevalue(persona))
+    assert client.get(url(tenant)).status_code == 403
+    response = client.post(url(tenant), {"email": "x@example.com", "role": "admin"})
+    assert response.status_code == 403
+    assert not User.objects.filter(email="x@example.com").exists()
+
+
+def test_admin_sees_members_with_roles(login, tenant, admin, reader):
+    response = login(admin).get(url(tenant))
+    assert response.status_code == 200
+    assert b"reader@contoso.example" in response.content
+    assert b"Members" in response.content
+
+
+def test_members_link_shows_in_navigation_only_to_admins(login, tenant, admin, reader):
+    assert b'href="/t/contoso/settings/members/"' in login(admin).get(f"/t/{tenant.slug}/").content
+    assert b"settings/members" not in login(reader).get(f"/t/{tenant.slug}/").content
+
+
+def test_adding_an_existing_user_makes_them_a_member(login, tenant, admin, other_admin):
+    response = login(admin).post(
+        url(tenant), {"email": "ADMIN@fabrikam.example", "role": Role.READER}
+    )
+    assert response.status_code == 302
+    membership = Membership.objects.get(tenant=tenant, user=other_admin)
+    assert membership.role == Role.READER
+    assert mail.outbox == []  # they already have a password
+    event = AuditEvent.objects.get(tenant=tenant, verb="member.add")
+    assert event.actor_user == admin
+    assert event.data == {"email": "admin@fabrikam.example", "role": "reader", "new_user": False}
+
+
+def test_a_new_user_gets_an_email_to_set_their_password(
+    login, client, tenant, admin, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        login(admin).post(url(tenant), {"email": "new@contoso.example", "role": Role.MEMBER})
+    user = User.objects.get(email="new@contoso.example")
+    assert not user.has_usable_password()
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["new@contoso.example"]
+    link = re.search(r"http://testserver(/accounts/reset/\S+)", mail.outbox[0].body).group(1)
+    page = client.get(link, follow=True)
+    assert b"Choose a password" in page.content
+    done = client.post(
+        page.redirect_chain[-1][0],
+        {"new_password1": "a-long-new-passphrase", "new_password2": "a-long-new-passphrase"},
+    )
+    assert done.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("a-long-new-passphrase")
+
+
+def test_a_malformed_email_is_a_field_error_and_changes_nothing(login, tenant, admin):
+    before = Membership.objects.count()
+    response = login(admin).post(url(tenant), {"email": "not-an-email", "role": Role.MEMBER})
+    assert response.status_code == 422
+    assert b"Enter a valid email address." in response.content
+    assert Membership.objects.count() == before
+    assert not AuditEvent.objects.filter(verb="member.add").exists()
+
+
+def test_adding_someone_twice_is_refused(login, tenant, admin, reader):
+    response = login(admin).post(url(tenant), {"email": reader.email, "role": Role.ADMIN})
+    assert response.status_code == 422
+    assert b"already a member" in response.content
+    assert Membership.objects.get(user=reader, tenant=tenant).role == Role.READER
+
+
+def test_htmx_add_answers_with_the_members_region_only(login, tenant, admin):
+    response = login(admin).post(
+        url(tenant),
+        {"email": "htmx@contoso.example", "role": Role.READER},
+        headers={"HX-Request": "true", "HX-Target": "members"},
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="members">')
+    assert "htmx@contoso.example" in html
+    assert "<html" not in html
+
+
+def test_admin_changes_a_role(login, tenant, admin, reader):
+    m = Membership.objects.get(user=reader, tenant=tenant)
+    response = login(admin).post(
+        url(tenant, f"{m.uuid}/role/"), {f"{m.uuid}-role": "billing_admin"}
+    )
+    assert response.status_code == 302
+    m.refresh_from_db()
+    assert m.role == Role.BILLING_ADMIN
+    event = AuditEvent.objects.get(verb="member.change_role")
+    assert event.data == {"email": reader.email, "from": "reader", "to": "billing_admin"}
+
+
+def test_htmx_role_change_answers_with_the_row(login, tenant, admin, reader):
+    m = Membership.objects.get(user=reader, tenant=tenant)
+    response = login(admin).post(
+        url(tenant, f"{m.uuid}/role/"), {f"{m.uuid}-role": "member"}, headers={"HX-Request": "true"}
+    )
+    assert response.content.decode().lstrip().startswith(f'<tr id="member-{m.uuid}">')
+
+
+def test_the_last_admin_cannot_be_demoted(login, tenant, admin):
+    m = Membership.objects.get(user=admin, tenant=tenant)
+    client = login(admin)
+    response = client.post(
+        url(tenant, f"{m.uuid}/role/"), {f"{m.uuid}-role": "reader"}, follow=True
+    )
+    assert b"at least one admin" in response.content
+    m.refresh_from_db()
+    assert m.role == Role.ADMIN
+    htmx = client.post(
+        url(tenant, f"{m.uuid}/role/"), {f"{m.uuid}-role": "reader"}, headers={"HX-Request": "true"}
+    )
+    assert htmx.status_code == 422
+    assert b"at least one admin" in htmx.content
+    assert not AuditEvent.objects.filter(verb="member.change_role").exists()
+
+
+def test_the_last_admin_cannot_be_removed(login, tenant, admin):
+    m = Membership.objects.get(user=admin, tenant=tenant)
+    response = login(admin).post(url(tenant, f"{m.uuid}/remove/"), follow=True)
+    assert b"at least one admin" in response.content
+    assert Membership.objects.filter(pk=m.pk).exists()
+
+
+def test_an_admin_can_be_demoted_when_another_admin_remains(login, tenant, admin):
+    second = Membership.objects.create(
+        tenant=tenant, user=User.objects.create_user("second@contoso.example"), role=Role.ADMIN
+    )
+    m = Membership.objects.get(user=admin, tenant=tenant)
+    login(admin).post(url(tenant, f"{m.uuid}/role/"), {f"{m.uuid}-role": "reader"})
+    m.refresh_from_db()
+    assert m.role == Role.READER
+    assert second.role == Role.ADMIN
+
+
+def test_remove_asks_for_confirmation_then_removes(login, tenant, admin, reader):
+    m = Membership.objects.get(user=reader, tenant=tenant)
+    client = login(admin)
+    confirm = client.get(url(tenant, f"{m.uuid}/remove/"))
+    assert b"Remove reader@contoso.example?" in confirm.content
+    assert Membership.objects.filter(pk=m.pk).exists()
+    client.post(url(tenant, f"{m.uuid}/remove/"))
+    assert not Membership.objects.filter(pk=m.pk).exists()
+    assert User.objects.filter(pk=reader.pk).exists()
+    assert AuditEvent.objects.get(verb="member.remove").data["email"] == reader.email
+
+
+def test_another_tenants_membership_is_404(login, tenant, admin, other_admin, other_tenant):
+    theirs = Membership.objects.get(user=other_admin)
+    client = login(admin)
+    assert client.post(url(tenant, f"{theirs.uuid}/remove/")).status_code == 404
+    assert client.post(url(tenant, f"{theirs.uuid}/role/"), {"role": "reader"}).status_code == 404
+    assert Membership.objects.filter(pk=theirs.pk, role=Role.ADMIN).exists()
+
+
+def test_other_tenants_admin_gets_404(login, tenant, other_admin):
+    assert login(other_admin).get(url(tenant)).status_code == 404
