@@ -4,9 +4,19 @@ from django.contrib.auth.forms import AuthenticationForm
 from .models import AuditEvent, Role
 
 
-class LoginForm(AuthenticationForm):
-    """Log in with the e-mail address; the field keeps the name `username` axes reads."""
+def login_username(request, credentials=None) -> str:
+    """The login throttle's key: the e-mail as typed, lower-cased (Admin@ is admin@)."""
+    source = credentials if credentials else request.POST
+    return (source.get("username") or "").strip().lower()
 
+
+class LoginForm(AuthenticationForm):
+    """Log in with the e-mail address (in a field still named `username`)."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "That e-mail address and password do not match an account.",
+    }
     username = forms.EmailField(
         label="E-mail address",
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),

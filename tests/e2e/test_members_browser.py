@@ -1,0 +1,75 @@
+import re
+
+from django.core import mail
+from playwright.sync_api import expect
+
+from portal.models import AuditEvent, Membership, Role
+
+from ..factories import PASSWORD, MembershipFactory
+
+
+def test_admin_of_two_tenants_switches_tenant_and_adds_a_member_in_place(
+    live_server, page, console_errors, screenshot, tenant, other_tenant, admin
+):
+    MembershipFactory(tenant=other_tenant, user=admin, role=Role.ADMIN)
+    newcomer = "newcomer@fabrikam.example"
+
+    page.goto(f"{live_server.url}/accounts/login/")
+    screenshot(page, "login")
+    page.get_by_label("E-mail address").fill(admin.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+
+    # Two tenants: the picker, not a tenant's Home.
+    expect(page.get_by_role("heading", name="Choose a tenant")).to_be_visible()
+    expect(page).to_have_url(f"{live_server.url}/")
+    screenshot(page, "picker")
+    page.get_by_role("link", name="Contoso").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Contoso")
+    expect(page).to_have_url(f"{live_server.url}/t/contoso/")
+    screenshot(page, "home_contoso")
+
+    switcher = page.locator("details.tenant-switcher")
+    switcher.locator("summary").click()
+    expect(switcher.get_by_role("link", name="Fabrikam")).to_be_visible()
+    expect(switcher.get_by_role("link", name="Contoso")).to_have_count(0)
+    screenshot(page, "switcher")
+    switcher.get_by_role("link", name="Fabrikam").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Fabrikam")
+    expect(page).to_have_url(f"{live_server.url}/t/fabrikam/")
+    expect(switcher.locator("summary")).to_contain_text("Fabrikam")
+    screenshot(page, "home")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Members").click()
+    expect(page.get_by_role("heading", name="Members", level=1)).to_be_visible()
+    expect(page).to_have_url(f"{live_server.url}/t/fabrikam/settings/members/")
+
+    # A marker on the window survives only if the page is not loaded again.
+    page.evaluate("window.e2eSameDocument = true")
+    add = page.locator("section").filter(has=page.get_by_role("heading", name="Add a member"))
+    add.get_by_label("E-mail address").fill(newcomer)
+    add.get_by_label("Role").select_option(label=Role.BILLING_ADMIN.label)
+    with page.expect_response(re.compile(r"/settings/members/$")) as posted:
+        add.get_by_role("button", name="Add member").click()
+    assert posted.value.request.method == "POST"
+    assert posted.value.request.headers.get("hx-request") == "true"
+
+    expect(page.get_by_role("row").filter(has_text=newcomer)).to_be_visible()
+    expect(page.get_by_label(f"Role of {newcomer}")).to_have_value(Role.BILLING_ADMIN)
+    expect(page.get_by_text(f"{newcomer} was added.")).to_be_visible()
+    expect(add.get_by_label("E-mail address")).to_have_value("")
+    assert page.evaluate("window.e2eSameDocument") is True
+    screenshot(page, "members")
+
+    membership = Membership.objects.get(tenant=other_tenant, user__email=newcomer)
+    assert membership.role == Role.BILLING_ADMIN
+    assert not Membership.objects.filter(tenant=tenant, user__email=newcomer).exists()
+    event = AuditEvent.objects.get(tenant=other_tenant, verb="member.add")
+    assert event.actor_user == admin
+    assert event.data == {"email": newcomer, "role": Role.BILLING_ADMIN, "new_user": True}
+    assert [m.to for m in mail.outbox] == [[newcomer]]  # the set-password e-mail
+
+    csp = [e for e in console_errors if "Content Security Policy" in e or "Refused to" in e]
+    assert csp == [], csp

@@ -1,0 +1,92 @@
+import re
+
+import pytest
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.core import mail
+from django.test import Client
+
+from tests.factories import PASSWORD
+
+LOGIN = "/accounts/login/"
+
+
+def sign_in(client, email, password, ip="198.51.100.7"):
+    return client.post(LOGIN, {"username": email, "password": password}, REMOTE_ADDR=ip)
+
+
+def test_login_lands_on_the_tenant_and_rotates_the_session_key(client, tenant, admin):
+    client.get(LOGIN)
+    client.session["before"] = True  # make sure an anonymous session exists
+    session = client.session
+    session.save()
+    anonymous_key = session.session_key
+    response = sign_in(client, "Admin@Contoso.example", PASSWORD)
+    assert response.status_code == 302
+    assert client.session.session_key != anonymous_key
+    assert client.get(response["Location"], follow=True).redirect_chain[-1][0] == "/t/contoso/"
+
+
+def test_a_wrong_password_is_a_clear_error(client, tenant, admin):
+    response = sign_in(client, admin.email, "wrong")
+    assert response.status_code == 200
+    assert b"That e-mail address and password do not match an account." in response.content
+
+
+def test_sessions_end_after_idle_time():
+    assert settings.SESSION_SAVE_EVERY_REQUEST
+    assert 0 < settings.SESSION_COOKIE_AGE <= 8 * 3600
+
+
+def test_login_is_throttled_per_user_and_ip_with_a_cool_off(client, tenant, admin, reader):
+    for i in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, admin.email.upper() if i % 2 else admin.email, "wrong")
+    locked = sign_in(client, admin.email, PASSWORD)
+    assert locked.status_code == 429
+    assert b"Too many sign-in attempts" in locked.content
+    # The same user from another address, and another user from the same address, go on.
+    assert sign_in(Client(), admin.email, PASSWORD, ip="192.0.2.44").status_code == 302
+    assert sign_in(Client(), reader.email, PASSWORD).status_code == 302
+    # The lock lifts by itself once the cool-off has passed.
+    assert settings.AXES_COOLOFF_TIME.total_seconds() > 0
+    attempt = AccessAttempt.objects.get(username=admin.email, ip_address="198.51.100.7")
+    attempt.attempt_time -= settings.AXES_COOLOFF_TIME
+    attempt.save()
+    assert sign_in(Client(), admin.email, PASSWORD).status_code == 302
+
+
+def test_password_reset_by_email(client, tenant, admin):
+    response = client.post("/accounts/password-reset/", {"email": admin.email})
+    assert response["Location"] == "/accounts/password-reset/sent/"
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://[^/\s]+(/accounts/reset/\S+)", mail.outbox[0].body).group(1)
+    form = client.get(link, follow=True)
+    client.post(
+        form.redirect_chain[-1][0],
+        {"new_password1": "another-long-phrase", "new_password2": "another-long-phrase"},
+    )
+    assert sign_in(Client(), admin.email, "another-long-phrase").status_code == 302
+
+
+def test_logout_takes_post(login, tenant, admin):
+    client = login(admin)
+    assert client.post("/accounts/logout/").status_code == 302
+    assert client.get("/t/contoso/").status_code == 302
+
+
+@pytest.mark.parametrize("path", ["/accounts/login/", "/t/contoso/"])
+def test_content_security_policy_forbids_inline_and_eval(login, tenant, admin, path):
+    csp = login(admin).get(path)["Content-Security-Policy"]
+    script_src = next(d for d in csp.split(";") if d.strip().startswith("script-src"))
+    assert "'self'" in script_src
+    assert "unsafe-inline" not in csp
+    assert "unsafe-eval" not in csp
+
+
+def test_pages_carry_no_inline_script_or_style(login, tenant, admin):
+    html = login(admin).get("/t/contoso/settings/members/").content.decode()
+    assert not re.search(r"<script(?![^>]*\bsrc=)", html)
+    assert " style=" not in html
+    assert "<style" not in html
+    assert '"allowEval": false' in html
+    assert 'hx-headers=\'{"X-CSRFToken": "' in html

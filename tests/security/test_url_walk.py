@@ -1,0 +1,121 @@
+"""Walk every URL pattern of the project.
+
+Under /t/<tenant_slug>/: anonymous callers are sent to log in, and a member of another
+tenant gets 404 for GET and POST, with and without htmx headers, and nothing changes.
+Every other pattern must stand in PUBLIC with its anonymous status and the reason.
+A pattern with a URL argument that has no sample value fails, so no new URL escapes.
+"""
+
+import re
+
+import pytest
+from django.apps import apps
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from portal.models import Membership
+
+TENANT_PREFIX = "t/<slug:tenant_slug>/"
+
+# Route -> (status for an anonymous GET, why it is reachable outside a tenant).
+PUBLIC = {
+    "": (302, "entry point: sends to log in, then to the caller's tenant or tenant picker"),
+    "accounts/login/": (200, "log in"),
+    "accounts/logout/": (405, "log out takes POST only"),
+    "accounts/password-reset/": (200, "ask for a password reset e-mail"),
+    "accounts/password-reset/sent/": (200, "says the e-mail is on its way"),
+    "accounts/reset/<uidb64>/<token>/": (200, "the link from the e-mail (a bad one says so)"),
+    "accounts/reset/done/": (200, "says the password is set"),
+    "admin/login/": (200, "Django admin log in, operator staff only"),
+}
+# Every other Django admin page sends anonymous callers to the admin's log in.
+ADMIN_PREFIX = ("admin/", 302, "Django admin: operator staff only")
+
+SAMPLE_VALUES = {
+    # URL argument -> function of the target tenant giving a sample value.
+    "tenant_slug": lambda tenant: tenant.slug,
+    "member_uuid": lambda tenant: Membership.objects.filter(tenant=tenant).first().uuid,
+    "uidb64": lambda tenant: "MQ",
+    "token": lambda tenant: "set-password",
+    "app_label": lambda tenant: "portal",
+    "object_id": lambda tenant: "1",
+    "id": lambda tenant: "1",
+    "content_type_id": lambda tenant: "1",
+    "url": lambda tenant: "nowhere/",
+}
+
+ARGUMENT = re.compile(r"<(?:\w+:)?(\w+)>|\(\?P<(\w+)>[^)]*\)")
+
+
+def all_routes(patterns=None, prefix=""):
+    """Every pattern of the project as one route string, e.g. 't/<slug:tenant_slug>/'."""
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        route = prefix + str(entry.pattern).lstrip("^").rstrip("$").replace("\\", "")
+        if isinstance(entry, URLResolver):
+            yield from all_routes(entry.url_patterns, route)
+        elif isinstance(entry, URLPattern):
+            yield route
+
+
+def sample_url(route, tenant):
+    def value(match):
+        name = match.group(1) or match.group(2)
+        if name not in SAMPLE_VALUES:
+            pytest.fail(f"No sample value for <{name}> in {route!r}: add one to SAMPLE_VALUES")
+        return str(SAMPLE_VALUES[name](tenant))
+
+    return "/" + ARGUMENT.sub(value, route)
+
+
+def snapshot():
+    """Every row the project keeps, apart from sessions and log-in attempt records."""
+    skip = {"sessions", "axes", "admin"}
+    return {
+        model._meta.label: list(model.objects.order_by("pk").values())
+        for model in apps.get_models()
+        if model._meta.app_label not in skip
+    }
+
+
+ROUTES = sorted(set(all_routes()))
+TENANT_ROUTES = [r for r in ROUTES if r.startswith(TENANT_PREFIX)]
+OTHER_ROUTES = [r for r in ROUTES if not r.startswith(TENANT_PREFIX)]
+
+
+def test_the_walk_sees_the_tenant_area():
+    assert f"{TENANT_PREFIX}settings/members/" in TENANT_ROUTES
+    assert len(TENANT_ROUTES) >= 5
+
+
+@pytest.mark.parametrize("route", TENANT_ROUTES)
+def test_anonymous_is_sent_to_log_in(client, tenant, admin, route):
+    url = sample_url(route, tenant)
+    for method in (client.get, client.post):
+        response = method(url)
+        assert response.status_code == 302, (method.__name__, url)
+        assert response["Location"].startswith("/accounts/login/?next=")
+
+
+@pytest.mark.parametrize("route", TENANT_ROUTES)
+def test_member_of_another_tenant_gets_404_and_changes_nothing(
+    login, tenant, admin, reader, other_admin, route
+):
+    url = sample_url(route, tenant)
+    client = login(other_admin)
+    before = snapshot()
+    for method in (client.get, client.post):
+        for headers in ({}, {"HX-Request": "true", "HX-Target": "content"}):
+            response = method(url, {"role": "admin", "email": "x@example.com"}, headers=headers)
+            assert response.status_code == 404, (method.__name__, url, headers)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("route", OTHER_ROUTES)
+def test_every_other_pattern_is_listed_as_public(client, tenant, admin, route):
+    if route in PUBLIC:
+        expected, reason = PUBLIC[route]
+    elif route.startswith(ADMIN_PREFIX[0]):
+        _, expected, reason = ADMIN_PREFIX
+    else:
+        pytest.fail(f"{route!r} is neither under /t/<slug>/ nor listed in PUBLIC with a reason")
+    assert reason
+    assert client.get(sample_url(route, tenant)).status_code == expected, route
