@@ -15,10 +15,10 @@ TEST_ENV := DEBUG=false SECRET_KEY=test-only-secret-key-not-for-production \
 
 .PHONY: install demo test lint lock services-stop clean
 
-$(BIN)/.installed: requirements.lock
+$(BIN)/.installed: requirements-dev.lock
 	@test -x $(BIN)/python || "$$(scripts/find-python)" -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
 	@touch $@
 
 install: $(BIN)/.installed
@@ -40,11 +40,13 @@ lint: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# Re-pin every dependency after editing pyproject.toml (valid on Python 3.12 and 3.13).
+# Re-pin every dependency after editing pyproject.toml (valid on Python 3.12 and 3.13):
+# requirements.lock is what production installs, requirements-dev.lock adds the dev tools.
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.12 --quiet
 lock: install
 	$(BIN)/python -m pip install --quiet uv
-	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.12 \
-		--quiet -o requirements.lock
+	$(UV_COMPILE) -o requirements.lock
+	$(UV_COMPILE) --extra dev -o requirements-dev.lock
 
 services-stop:
 	scripts/services stop

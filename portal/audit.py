@@ -43,7 +43,7 @@ def audit_record(
         actor_label=actor.label,
         actor_partner=actor.partner,
         verb=verb,
-        target_type=target._meta.model_name if target is not None else "",
+        target_type=target._meta.label_lower if target is not None else "",
         target_id=str(getattr(target, "uuid", None) or getattr(target, "pk", "")) if target else "",
         data=data or {},
         ip=actor.ip,

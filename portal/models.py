@@ -1,5 +1,6 @@
 import uuid
 
+from django.apps import apps
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models import Q
@@ -247,3 +248,11 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("Audit events are append-only.")
+
+    @property
+    def target_name(self) -> str:
+        """The target's kind as people say it ("membership"), from `app_label.model`."""
+        try:
+            return apps.get_model(self.target_type)._meta.verbose_name
+        except (LookupError, ValueError):
+            return self.target_type

@@ -1,7 +1,7 @@
 """Browser tests: Debian's Chromium driven by Playwright against pytest-django's live server.
 
-Every test in this folder is marked `e2e`. Screenshots go to `.var/screenshots/` (git-ignored)
-for people to look at.
+Every test in this folder is marked `e2e` and runs after the rest of the suite. Screenshots go
+to `.var/screenshots/` (git-ignored) for people to look at.
 """
 
 import os
@@ -9,10 +9,6 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import sync_playwright
-
-# Playwright's sync API runs an event loop in this thread; without this the Django ORM, used
-# by the fixtures and the test's own checks, refuses to run next to it.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 HERE = Path(__file__).resolve().parent
 SCREENSHOTS = HERE.parents[1] / ".var" / "screenshots"
@@ -28,22 +24,40 @@ CHROMIUM_ARGS = [
 ]
 
 
+@pytest.hookimpl(trylast=True)  # after pytest-django's own ordering
 def pytest_collection_modifyitems(items):
+    """Mark this folder's tests `e2e` and move them to the end of the run.
+
+    While the browser is open the ORM needs DJANGO_ALLOW_ASYNC_UNSAFE (see `browser`); running
+    these tests last keeps that variable away from every other test and its subprocesses.
+    """
     for item in items:
         if item.path.is_relative_to(HERE):
             item.add_marker(pytest.mark.e2e)
+    items.sort(key=lambda item: item.path.is_relative_to(HERE))  # stable: order kept otherwise
 
 
 @pytest.fixture(scope="session")
 def browser():
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
+    # Playwright's sync API leaves its event loop running in this thread from here to the end,
+    # and the Django ORM (fixtures, the live server's database, the tests' own checks) refuses
+    # to run next to one unless told to.
+    saved = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+            yield browser
+            browser.close()
+    finally:
+        if saved is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = saved
 
 
 @pytest.fixture

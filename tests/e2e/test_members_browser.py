@@ -73,3 +73,25 @@ def test_admin_of_two_tenants_switches_tenant_and_adds_a_member_in_place(
 
     csp = [e for e in console_errors if "Content Security Policy" in e or "Refused to" in e]
     assert csp == [], csp
+
+
+def test_a_bad_email_shows_its_field_error_in_place(
+    live_server, page, console_errors, screenshot, tenant, admin
+):
+    page.goto(f"{live_server.url}/accounts/login/?next=/t/contoso/settings/members/")
+    page.get_by_label("E-mail address").fill(admin.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Members", level=1)).to_be_visible()
+
+    page.evaluate("window.e2eSameDocument = true")
+    add = page.locator("section").filter(has=page.get_by_role("heading", name="Add a member"))
+    add.get_by_label("E-mail address").fill("not-an-address")
+    add.get_by_role("button", name="Add member").click()
+
+    expect(page.get_by_text("Enter a valid email address.")).to_be_visible()
+    expect(add.get_by_label("E-mail address")).to_have_value("not-an-address")
+    assert page.evaluate("window.e2eSameDocument") is True
+    assert Membership.objects.filter(tenant=tenant).count() == 1
+    screenshot(page, "members_error")
+    assert not [e for e in console_errors if "Refused to" in e]

@@ -89,8 +89,12 @@ def test_htmx_add_answers_with_the_members_region_only(login, tenant, admin):
     )
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.lstrip().startswith('<div id="members">')
+    assert '<div id="members">' in html
     assert "htmx@contoso.example" in html
+    # The confirmation replaces the page's messages region out of band, not a second one.
+    assert html.count('id="messages"') == 1
+    assert 'hx-swap-oob="true"' in html
+    assert "htmx@contoso.example was added." in html
     assert "<html" not in html
 
 

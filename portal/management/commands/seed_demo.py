@@ -54,7 +54,7 @@ class Command(BaseCommand):
                 )
         self.stdout.write(f"Demo data ready. Log in at {settings.PORTAL_BASE_URL}/ as:")
         for email, _, slug, role in PEOPLE:
-            self.stdout.write(f"  {email:<28} {role.label:<14} {slug}   password: {PASSWORD}")
+            self.stdout.write(f"  {email:<28} {role.label:<14} {slug:<10} password: {PASSWORD}")
 
     def _tenant(self, slug, name, country, actor):
         tenant = Tenant.objects.filter(slug=slug).first()
