@@ -1,7 +1,14 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.forms.renderers import TemplatesSetting
 
 from .models import AuditEvent, Role
+
+
+class FormRenderer(TemplatesSetting):
+    """Fields render through templates/forms/field.html (`{{ field.as_field_group }}`)."""
+
+    field_template_name = "forms/field.html"
 
 
 def login_username(request, credentials=None) -> str:
@@ -20,6 +27,14 @@ class LoginForm(AuthenticationForm):
     username = forms.EmailField(
         label="E-mail address",
         widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+
+
+class ResetForm(PasswordResetForm):
+    email = forms.EmailField(
+        label="E-mail address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
 
 

@@ -61,6 +61,13 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.full_name.split(" ")[0] if self.full_name else self.email
 
 
+class TenantOwnedQuerySet(models.QuerySet):
+    """Base of every tenant-owned model's QuerySet: views fetch only through `for_tenant`."""
+
+    def for_tenant(self, tenant):
+        return self.filter(tenant=tenant)
+
+
 class TenantQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Tenants the user may enter: their own, and customers of partners they administer."""
@@ -111,10 +118,7 @@ class Role(models.TextChoices):
     MEMBER = "member", "Member"
 
 
-class MembershipQuerySet(models.QuerySet):
-    def for_tenant(self, tenant):
-        return self.filter(tenant=tenant)
-
+class MembershipQuerySet(TenantOwnedQuerySet):
     def admins(self):
         return self.filter(role=Role.ADMIN)
 
@@ -203,11 +207,6 @@ class ActorType(models.TextChoices):
     PUBLISHER = "publisher", "Publisher"
 
 
-class AuditEventQuerySet(models.QuerySet):
-    def for_tenant(self, tenant):
-        return self.filter(tenant=tenant)
-
-
 class AuditEvent(models.Model):
     """Append-only record of a change. Rows are never updated or deleted.
 
@@ -232,7 +231,7 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
-    objects = AuditEventQuerySet.as_manager()
+    objects = TenantOwnedQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
