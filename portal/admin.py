@@ -1,15 +1,24 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import AuditEvent, Membership, PartnerRelationship, Tenant, User
+from . import services
+from .audit import Actor
+from .models import AuditEvent, Membership, PartnerRelationship, Role, Tenant, User
 
 
 class MembershipInline(admin.TabularInline):
+    """Shown on the tenant for reference; changes go through the membership page."""
+
     model = Membership
     extra = 0
-    autocomplete_fields = ["user"]
     fields = ["user", "role", "created_at"]
-    readonly_fields = ["created_at"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(User)
@@ -40,12 +49,58 @@ class TenantAdmin(admin.ModelAdmin):
     inlines = [MembershipInline]
 
 
+def _is_last_admin(membership: Membership) -> bool:
+    admins = Membership.objects.for_tenant(membership.tenant_id).admins()
+    return membership.role == Role.ADMIN and not admins.exclude(pk=membership.pk).exists()
+
+
+class MembershipAdminForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["user", "tenant", "role"]
+
+    def clean_role(self):
+        role = self.cleaned_data["role"]
+        saved = self.instance
+        if saved.pk and role != Role.ADMIN and _is_last_admin(saved):
+            raise forms.ValidationError(services.LastAdminError().message)
+        return role
+
+
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    """Operators change memberships through the same services as tenant admins, audited."""
+
+    form = MembershipAdminForm
     list_display = ["user", "tenant", "role", "created_at"]
     list_filter = ["role", "tenant"]
     search_fields = ["user__email", "tenant__name", "tenant__slug"]
     autocomplete_fields = ["user", "tenant"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["user", "tenant"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        actor = Actor.from_request(request)
+        if change:
+            services.member_change_role(membership=obj, role=obj.role, actor=actor)
+        else:
+            created = services.member_add(
+                tenant=obj.tenant, email=obj.user.email, role=obj.role, actor=actor
+            )
+            obj.pk, obj.uuid = created.pk, created.uuid
+
+    def delete_model(self, request, obj):
+        services.member_remove(membership=obj, actor=Actor.from_request(request))
+
+    def delete_queryset(self, request, queryset):
+        for membership in queryset:
+            self.delete_model(request, membership)
+
+    def get_deleted_objects(self, objs, request):
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        protected += [f"{m} (the tenant's last admin)" for m in objs if _is_last_admin(m)]
+        return deleted, counts, perms_needed, protected
 
 
 @admin.register(PartnerRelationship)
