@@ -4,14 +4,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-# The demo's embedded defaults: SQLite under .var/, Celery eager, DEBUG on.
-DEMO_ENV := DEBUG=true PORTAL_BASE_URL=http://127.0.0.1:$(PORT)
+# The demo's embedded defaults, whatever the shell has: SQLite under .var/, Celery eager.
+DEMO_ENV := DEBUG=true PORTAL_BASE_URL=http://127.0.0.1:$(PORT) \
+	DATABASE_URL=sqlite:///$(CURDIR)/.var/portal.sqlite3 CELERY_TASK_ALWAYS_EAGER=true
 
 # The test run: PostgreSQL and Redis (started by scripts/services when none answers).
-export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
-export REDIS_URL ?= redis://127.0.0.1:6379/0
+# Tests that are about background work start a real Celery worker themselves.
+test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
+test: export REDIS_URL ?= redis://127.0.0.1:6379/0
 TEST_ENV := DEBUG=false SECRET_KEY=test-only-secret-key-not-for-production \
-	PORTAL_BASE_URL=http://testserver CELERY_TASK_ALWAYS_EAGER=false
+	PORTAL_BASE_URL=http://testserver CELERY_TASK_ALWAYS_EAGER=true
 
 .PHONY: install demo test lint lock services-stop clean
 

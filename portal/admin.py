@@ -39,6 +39,11 @@ class UserAdmin(BaseUserAdmin):
     ]
     filter_horizontal = ["groups"]
 
+    def has_delete_permission(self, request, obj=None):
+        # People are deactivated (untick "active"), never deleted: the audit log names them,
+        # and deleting one would drop their memberships around the last-admin rule.
+        return False
+
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
@@ -47,6 +52,17 @@ class TenantAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+
+    def save_model(self, request, obj, form, change):
+        actor = Actor.from_request(request)
+        if change:
+            if form.changed_data:
+                services.tenant_update(tenant=obj, changed=form.changed_data, actor=actor)
+        else:
+            created = services.tenant_create(
+                name=obj.name, country=obj.country, slug=obj.slug, actor=actor
+            )
+            obj.pk, obj.uuid = created.pk, created.uuid
 
 
 def _is_last_admin(membership: Membership) -> bool:
@@ -105,10 +121,37 @@ class MembershipAdmin(admin.ModelAdmin):
 
 @admin.register(PartnerRelationship)
 class PartnerRelationshipAdmin(admin.ModelAdmin):
+    """Granting and ending delegated access goes through the audited services."""
+
     list_display = ["partner", "customer", "is_active", "created_at"]
     list_filter = ["is_active"]
     search_fields = ["partner__name", "customer__name"]
     autocomplete_fields = ["partner", "customer"]
+    actions = ["end_relationships"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["partner", "customer"] if obj else []
+
+    def get_exclude(self, request, obj=None):
+        return [] if obj else ["is_active"]  # a new relationship starts active
+
+    def save_model(self, request, obj, form, change):
+        actor = Actor.from_request(request)
+        if obj.is_active:
+            link = services.partner_relationship_create(
+                partner=obj.partner, customer=obj.customer, actor=actor
+            )
+            obj.pk = link.pk
+        elif change:
+            services.partner_relationship_end(link=obj, actor=actor)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # end it instead: the audit log refers to it
+
+    @admin.action(description="End the selected partner relationships")
+    def end_relationships(self, request, queryset):
+        for link in queryset:
+            services.partner_relationship_end(link=link, actor=Actor.from_request(request))
 
 
 @admin.register(AuditEvent)

@@ -6,6 +6,7 @@ record commits or rolls back with the change it describes.
 
 from dataclasses import dataclass
 
+from .client_ip import client_ip
 from .models import ActorType, AuditEvent, Tenant, User
 
 
@@ -25,7 +26,7 @@ class Actor:
             label=request.user.email,
             user=request.user,
             partner=membership.via_partner if membership is not None else None,
-            ip=request.META.get("REMOTE_ADDR") or None,
+            ip=client_ip(request),
         )
 
     @classmethod

@@ -4,6 +4,7 @@ from django.apps import apps
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from .regions import COUNTRY_CHOICES, REGIONS, Region
@@ -50,9 +51,20 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
+        ]
 
     def __str__(self):
         return self.email
+
+    def clean(self):
+        super().clean()
+        self.email = self.email.strip().lower()
+
+    def save(self, *args, **kwargs):
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
 
     def get_full_name(self):
         return self.full_name or self.email
@@ -71,13 +83,8 @@ class TenantOwnedQuerySet(models.QuerySet):
 class TenantQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Tenants the user may enter: their own, and customers of partners they administer."""
-        partner_ids = Membership.objects.filter(
-            user=user, role__in=Membership.PARTNER_ROLES
-        ).values("tenant_id")
-        return self.filter(
-            Q(memberships__user=user)
-            | Q(partner_links__partner_id__in=partner_ids, partner_links__is_active=True)
-        ).distinct()
+        customer_ids = PartnerRelationship.objects.acting_for(user).values("customer_id")
+        return self.filter(Q(memberships__user=user) | Q(pk__in=customer_ids)).distinct()
 
 
 class Tenant(models.Model):
@@ -134,12 +141,8 @@ class MembershipQuerySet(TenantOwnedQuerySet):
         if real is not None:
             return real
         link = (
-            PartnerRelationship.objects.filter(
-                customer=tenant,
-                is_active=True,
-                partner__memberships__user=user,
-                partner__memberships__role__in=Membership.PARTNER_ROLES,
-            )
+            PartnerRelationship.objects.acting_for(user)
+            .filter(customer=tenant)
             .select_related("partner")
             .first()
         )
@@ -175,10 +178,30 @@ class Membership(models.Model):
     def __str__(self):
         return f"{self.user} in {self.tenant} ({self.get_role_display()})"
 
+    def save(self, *args, **kwargs):
+        if self.is_effective:
+            raise ValueError("A partner's effective membership is never saved.")
+        super().save(*args, **kwargs)
+
     @property
     def is_effective(self) -> bool:
         """Built for a partner's user, not a saved membership."""
         return self.via_partner is not None
+
+
+class PartnerRelationshipQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def acting_for(self, user):
+        """Active links through which the user acts: they are a partner's admin or billing admin.
+
+        The one rule of delegated access; tenant pickers and the middleware both use it.
+        """
+        return self.active().filter(
+            partner__memberships__user=user,
+            partner__memberships__role__in=Membership.PARTNER_ROLES,
+        )
 
 
 class PartnerRelationship(models.Model):
@@ -188,6 +211,8 @@ class PartnerRelationship(models.Model):
     customer = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="partner_links")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = PartnerRelationshipQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -207,6 +232,21 @@ class ActorType(models.TextChoices):
     PUBLISHER = "publisher", "Publisher"
 
 
+class AuditEventQuerySet(TenantOwnedQuerySet):
+    def matching(self, *, actor="", verb="", since=None, until=None):
+        """Events whose actor contains `actor`, of `verb`, on the days from `since` to `until`."""
+        events = self
+        if actor:
+            events = events.filter(actor_label__icontains=actor)
+        if verb:
+            events = events.filter(verb=verb)
+        if since:
+            events = events.filter(created_at__date__gte=since)
+        if until:
+            events = events.filter(created_at__date__lte=until)
+        return events
+
+
 class AuditEvent(models.Model):
     """Append-only record of a change. Rows are never updated or deleted.
 
@@ -215,8 +255,9 @@ class AuditEvent(models.Model):
 
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="audit_events")
     actor_type = models.CharField(max_length=10, choices=ActorType.choices)
+    # PROTECT: a person who has acted is deactivated, never deleted, so the record stays whole.
     actor_user = models.ForeignKey(
-        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     # Who the acting user was, kept as text so the record outlives the user row.
     actor_label = models.CharField(max_length=254, blank=True)
@@ -231,7 +272,7 @@ class AuditEvent(models.Model):
     ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
-    objects = TenantOwnedQuerySet.as_manager()
+    objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -6,7 +6,6 @@ Views, commands and tests call these; each owns its transaction and its audit re
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
 from django.template.loader import render_to_string
@@ -18,6 +17,7 @@ from django.utils.text import slugify
 from .audit import Actor, audit_record
 from .models import Membership, PartnerRelationship, Role, Tenant, User
 from .regions import region_for
+from .tasks import send_email
 
 
 class LastAdminError(ValidationError):
@@ -28,19 +28,28 @@ class LastAdminError(ValidationError):
         )
 
 
+def _one_line(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
 def tenant_create(*, name: str, country: str, slug: str = "", actor: Actor) -> Tenant:
-    """Create a tenant. Raises ValidationError on an unsupported country or a taken slug."""
+    """Create a tenant. Raises ValidationError on bad input, UnsupportedCountry on a country."""
     name = name.strip()
     if not name:
         raise ValidationError("A tenant needs a name.", code="name")
     region = region_for(country)  # UnsupportedCountry is a ValueError the caller reports
-    slug = slugify(slug or name)
+    slug = slugify(slug) if slug else slugify(name)[:50].strip("-")
     if not slug:
         raise ValidationError(f"Cannot make a URL slug from {name!r}; give one.", code="slug")
     if Tenant.objects.filter(slug=slug).exists():
         raise ValidationError(f"The slug {slug!r} is taken.", code="slug_taken")
+    tenant = Tenant(name=name, slug=slug, country=region.code)
+    try:
+        tenant.full_clean()
+    except ValidationError as error:
+        raise ValidationError(_one_line(error), code="invalid") from None
     with transaction.atomic():
-        tenant = Tenant.objects.create(name=name, slug=slug, country=region.code)
+        tenant.save()
         audit_record(
             tenant=tenant,
             actor=actor,
@@ -51,12 +60,29 @@ def tenant_create(*, name: str, country: str, slug: str = "", actor: Actor) -> T
     return tenant
 
 
-def partner_relationship_create(*, partner: Tenant, customer: Tenant, actor: Actor):
+def tenant_update(*, tenant: Tenant, changed: list[str], actor: Actor) -> Tenant:
+    """Save the named fields of a tenant an operator edited, with the new values audited."""
     with transaction.atomic():
-        link, created = PartnerRelationship.objects.update_or_create(
-            partner=partner, customer=customer, defaults={"is_active": True}
+        tenant.save(update_fields=changed)
+        audit_record(
+            tenant=tenant,
+            actor=actor,
+            verb="tenant.change",
+            target=tenant,
+            data={field: getattr(tenant, field) for field in changed},
         )
-        if created:
+    return tenant
+
+
+def partner_relationship_create(*, partner: Tenant, customer: Tenant, actor: Actor):
+    """Let the partner's admins and billing admins act for the customer (again)."""
+    with transaction.atomic():
+        link, created = PartnerRelationship.objects.select_for_update().get_or_create(
+            partner=partner, customer=customer
+        )
+        if created or not link.is_active:
+            link.is_active = True
+            link.save(update_fields=["is_active"])
             audit_record(
                 tenant=customer,
                 actor=actor,
@@ -67,7 +93,24 @@ def partner_relationship_create(*, partner: Tenant, customer: Tenant, actor: Act
     return link
 
 
-def _send_set_password_email(user: User, tenant: Tenant) -> None:
+def partner_relationship_end(*, link: PartnerRelationship, actor: Actor) -> None:
+    with transaction.atomic():
+        link = PartnerRelationship.objects.select_for_update().get(pk=link.pk)
+        if not link.is_active:
+            return
+        link.is_active = False
+        link.save(update_fields=["is_active"])
+        audit_record(
+            tenant=link.customer,
+            actor=actor,
+            verb="partner.end",
+            target=link,
+            data={"partner": link.partner.slug},
+        )
+
+
+def set_password_email(user: User, tenant: Tenant | None = None) -> tuple[str, str]:
+    """Subject and body of the e-mail that lets someone choose their password."""
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     path = reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
@@ -75,13 +118,16 @@ def _send_set_password_email(user: User, tenant: Tenant) -> None:
         "registration/set_password_email.txt",
         {"user": user, "tenant": tenant, "url": f"{settings.PORTAL_BASE_URL}{path}"},
     )
-    send_mail(f"You have been added to {tenant.name}", body, None, [user.email])
+    subject = f"You have been added to {tenant.name}" if tenant else "Choose your password"
+    return subject, body
 
 
 def member_add(*, tenant: Tenant, email: str, role: str, actor: Actor) -> Membership:
     """Add a person to the tenant by e-mail; a new user gets a set-password e-mail."""
     email = User.objects.normalize_email(email.strip()).lower()
     validate_email(email)
+    if len(email) > User._meta.get_field("email").max_length:
+        raise ValidationError("That e-mail address is too long.", code="email")
     if role not in Role.values:
         raise ValidationError(f"Unknown role {role!r}.", code="role")
     with transaction.atomic():
@@ -99,8 +145,9 @@ def member_add(*, tenant: Tenant, email: str, role: str, actor: Actor) -> Member
             target=membership,
             data={"email": email, "role": role, "new_user": created},
         )
-        if created:
-            transaction.on_commit(lambda: _send_set_password_email(user, tenant))
+        if not user.has_usable_password():  # new, or invited before and never signed in
+            subject, body = set_password_email(user, tenant)
+            transaction.on_commit(lambda: send_email.delay(subject, body, [email]), robust=True)
     return membership
 
 
@@ -109,7 +156,8 @@ def _lock_admins(tenant: Tenant) -> list[int]:
     return list(
         Membership.objects.for_tenant(tenant)
         .admins()
-        .select_for_update()
+        .order_by("pk")
+        .select_for_update(of=("self",))
         .values_list("pk", flat=True)
     )
 

@@ -3,7 +3,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
 
 from . import permissions, services
 from .audit import Actor
@@ -45,13 +48,16 @@ def home(request):
 def _members_page(request, form, status=200):
     members = Membership.objects.for_tenant(request.tenant).select_related("user")
     rows = [(m, MemberRoleForm(initial={"role": m.role}, prefix=str(m.uuid))) for m in members]
+    context = {"rows": rows, "form": form}
     template = "portal/member_list.html"
     if request.htmx and request.method == "POST":
         template += "#members"
-    return render(request, template, {"rows": rows, "form": form}, status=status)
+        context["oob_messages"] = True
+    return render(request, template, context, status=status)
 
 
 @require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
 def members(request):
     require(permissions.can_manage_members, request)
     form = MemberAddForm(request.POST or None)
@@ -71,6 +77,7 @@ def members(request):
 
 
 @require_POST
+@vary_on_headers("HX-Request")
 def member_role(request, member_uuid):
     membership = access_membership(request, member_uuid, write=True)
     form = MemberRoleForm(request.POST, prefix=str(membership.uuid))
@@ -86,6 +93,11 @@ def member_role(request, member_uuid):
             error = e.message
     else:
         error = "Choose one of the roles."
+    if not error and membership.user == request.user:
+        # Admins who change their own role may lose this page: start again from Home.
+        messages.success(request, f"You are now {membership.get_role_display()}.")
+        home = reverse("portal:home", kwargs={"tenant_slug": request.tenant.slug})
+        return HttpResponseClientRedirect(home) if request.htmx else redirect(home)
     if request.htmx:
         form = MemberRoleForm(initial={"role": membership.role}, prefix=str(membership.uuid))
         context = {"member": membership, "role_form": form, "row_error": error}
@@ -111,21 +123,29 @@ def member_remove(request, member_uuid):
             messages.error(request, error.message)
         else:
             messages.success(request, f"{membership.user.email} was removed.")
+            if membership.user == request.user:
+                return redirect("start")  # they have left this tenant
         return redirect("portal:members", tenant_slug=request.tenant.slug)
     return render(request, "portal/member_remove.html", {"member": membership})
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def audit_log(request):
     require(permissions.can_view_audit_log, request)
     form = AuditFilterForm(request.GET or None, tenant=request.tenant)
     events = AuditEvent.objects.for_tenant(request.tenant).select_related("actor_partner")
-    if form.is_bound and form.is_valid():
-        events = form.filter(events)
+    if form.is_valid():
+        data = form.cleaned_data
+        events = events.matching(
+            actor=data["actor"], verb=data["verb"], since=data["date_from"], until=data["date_to"]
+        )
+    elif form.is_bound:
+        events = events.none()  # the filters say what to fix
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     template = "portal/auditevent_list.html"
-    if request.htmx and request.htmx.target == "events":
-        template += "#events"
+    if request.htmx and request.htmx.target == "audit":
+        template += "#audit"
     return render(request, template, {"form": form, "page": page, "query": query.urlencode()})

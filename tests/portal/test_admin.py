@@ -73,3 +73,43 @@ def test_audit_events_are_read_only_in_the_admin(login, operator, tenant, admin,
         client.post(f"/admin/portal/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code
         == 403
     )
+
+
+def test_people_are_deactivated_not_deleted(login, operator, tenant, admin):
+    client = login(operator)
+    assert client.get(f"/admin/portal/user/{admin.pk}/delete/").status_code == 403
+    assert Membership.objects.filter(user=admin).exists()
+
+
+def test_operator_tenant_changes_are_audited(login, operator, tenant, admin):
+    response = login(operator).post(
+        f"/admin/portal/tenant/{tenant.pk}/change/",
+        {
+            "name": "Contoso Group",
+            "slug": "contoso",
+            "country": "US",
+            "memberships-TOTAL_FORMS": "1",
+            "memberships-INITIAL_FORMS": "1",
+            "memberships-MIN_NUM_FORMS": "0",
+            "memberships-MAX_NUM_FORMS": "1000",
+            "memberships-0-id": Membership.objects.get(user=admin).pk,
+            "memberships-0-tenant": tenant.pk,
+        },
+    )
+    assert response.status_code == 302, response.content
+    event = AuditEvent.objects.get(verb="tenant.change")
+    assert event.data == {"name": "Contoso Group"}
+    assert event.actor_user == operator
+
+
+def test_operator_ends_a_partner_relationship_with_audit(login, operator, tenant, partner_tenant):
+    link = partner_tenant.customer_links.get()
+    client = login(operator)
+    assert client.get(f"/admin/portal/partnerrelationship/{link.pk}/delete/").status_code == 403
+    client.post(
+        "/admin/portal/partnerrelationship/",
+        {"action": "end_relationships", "_selected_action": [link.pk]},
+    )
+    link.refresh_from_db()
+    assert not link.is_active
+    assert AuditEvent.objects.get(verb="partner.end").tenant == tenant

@@ -64,11 +64,38 @@ def test_paginated_by_fifty(login, tenant, admin):
     assert len(second.context["page"]) == 10
 
 
-def test_htmx_filter_answers_with_the_events_region(login, tenant, admin, events):
+def test_htmx_filter_answers_with_the_filters_and_events_region(login, tenant, admin, events):
     response = login(admin).get(
-        URL, {"verb": "member.add"}, headers={"HX-Request": "true", "HX-Target": "events"}
+        URL, {"verb": "member.add"}, headers={"HX-Request": "true", "HX-Target": "audit"}
     )
-    assert response.content.decode().lstrip().startswith('<div id="events">')
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="audit">')
+    assert "alice@contoso.example" in html
+    assert "bob@contoso.example" not in html
+    assert "HX-Request" in response["Vary"]  # the partial and the page are cached apart
+
+
+def test_invalid_filters_show_the_error_and_no_events(login, tenant, admin, events):
+    today = timezone.now().date()
+    response = login(admin).get(
+        URL,
+        {"date_from": today, "date_to": today - timedelta(days=1)},
+        headers={"HX-Request": "true", "HX-Target": "audit"},
+    )
+    html = response.content.decode()
+    assert "The end date is before the start date." in html
+    assert len(response.context["page"]) == 0
+    assert "alice@contoso.example" not in html
+
+
+def test_audit_log_queries_do_not_grow_with_events(
+    login, tenant, admin, django_assert_max_num_queries
+):
+    for i in range(40):
+        audit_record(tenant=tenant, actor=Actor.system(), verb=f"bulk.{i % 3}")
+    client = login(admin)
+    with django_assert_max_num_queries(11):  # session, user, tenant, membership, page: fixed
+        assert client.get(URL).status_code == 200
 
 
 def test_audit_events_are_append_only(tenant, events):

@@ -6,9 +6,12 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core import mail
+from django.db import IntegrityError, transaction
 from django.test import Client
 from django.utils import timezone
 
+from portal.client_ip import client_ip
+from portal.models import User
 from tests.factories import PASSWORD
 
 LOGIN = "/accounts/login/"
@@ -19,11 +22,10 @@ def sign_in(client, email, password, ip="198.51.100.7"):
 
 
 def test_login_lands_on_the_tenant_and_rotates_the_session_key(client, tenant, admin):
-    client.get(LOGIN)
-    client.session["before"] = True  # make sure an anonymous session exists
-    session = client.session
+    session = client.session  # an anonymous session, as a visitor has before signing in
+    session["seen"] = True
     session.save()
-    anonymous_key = session.session_key
+    client.cookies[settings.SESSION_COOKIE_NAME] = anonymous_key = session.session_key
     response = sign_in(client, "Admin@Contoso.example", PASSWORD)
     assert response.status_code == 302
     assert client.session.session_key != anonymous_key
@@ -100,3 +102,38 @@ def test_pages_carry_no_inline_script_or_style(login, tenant, admin):
     assert "<style" not in html
     assert '"allowEval": false' in html
     assert 'hx-headers=\'{"X-CSRFToken": "' in html
+
+
+def test_password_reset_answers_alike_for_unknown_addresses(client, db):
+    response = client.post("/accounts/password-reset/", {"email": "nobody@example.com"})
+    assert response["Location"] == "/accounts/password-reset/sent/"
+    assert mail.outbox == []
+
+
+def test_someone_invited_who_lost_the_email_can_ask_again(client, db):
+    invited = User.objects.create_user("invited@example.com")  # never chose a password
+    client.post("/accounts/password-reset/", {"email": "Invited@Example.com"})
+    assert [m.to for m in mail.outbox] == [[invited.email]]
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example"])
+def test_login_never_redirects_off_site(client, tenant, admin, target):
+    response = client.post(
+        f"{LOGIN}?next={target}", {"username": admin.email, "password": PASSWORD, "next": target}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
+def test_emails_are_unique_whatever_their_case(db):
+    User.objects.create_user("Bob@Example.com")
+    assert User.objects.get().email == "bob@example.com"
+    with pytest.raises(IntegrityError), transaction.atomic():
+        User(email="BOB@example.com").save()
+
+
+def test_behind_proxies_the_throttle_and_audit_see_the_callers_address(rf, settings):
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.5")
+    assert client_ip(request) == "10.0.0.2"  # no trusted proxy: the header is the caller's claim
+    settings.TRUSTED_PROXY_COUNT = 1
+    assert client_ip(request) == "203.0.113.5"  # what our proxy saw, not the forged first hop

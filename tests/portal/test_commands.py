@@ -18,6 +18,7 @@ def test_create_tenant(db, capsys):
         (["Litware", "--country", "JP"], "'JP' is not a supported country"),
         (["Contoso", "--country", "US", "--slug", "contoso"], "The slug 'contoso' is taken."),
         (["   ", "--country", "US"], "A tenant needs a name."),
+        (["x" * 201, "--country", "US"], "at most 200 characters"),
     ],
 )
 def test_create_tenant_refuses_bad_input_and_changes_nothing(tenant, args, message):
@@ -39,6 +40,10 @@ def test_add_member(tenant, capsys):
     [
         (["x@contoso.example", "--tenant", "nope"], "Unknown tenant 'nope'."),
         (["not-an-email", "--tenant", "contoso"], "Enter a valid email address."),
+        (
+            [f"{'a' * 64}@{'b' * 63}.{'c' * 63}.{'d' * 60}.example", "--tenant", "contoso"],
+            "too long",
+        ),
     ],
 )
 def test_add_member_refuses_bad_input_and_changes_nothing(tenant, args, message):
@@ -78,3 +83,8 @@ def test_seed_demo_twice_gives_the_documented_data_once(db, settings, capsys):
     assert (link.partner.slug, link.customer.slug) == ("northwind", "contoso")
     assert User.objects.get(email="finance@contoso.example").check_password("demo-password-1")
     assert "partner@northwind.example" in capsys.readouterr().out
+
+
+def test_a_long_name_makes_a_slug_that_fits(db):
+    call_command("create_tenant", "A " * 60, "--country", "GB")
+    assert len(Tenant.objects.get().slug) <= 50

@@ -116,6 +116,8 @@ def test_htmx_role_change_answers_with_the_row(login, tenant, admin, reader):
         url(tenant, f"{m.uuid}/role/"), {f"{m.uuid}-role": "member"}, headers={"HX-Request": "true"}
     )
     assert response.content.decode().lstrip().startswith(f'<tr id="member-{m.uuid}">')
+    m.refresh_from_db()
+    assert m.role == Role.MEMBER
 
 
 def test_the_last_admin_cannot_be_demoted(login, tenant, admin):
@@ -149,6 +151,7 @@ def test_an_admin_can_be_demoted_when_another_admin_remains(login, tenant, admin
     m = Membership.objects.get(user=admin, tenant=tenant)
     login(admin).post(url(tenant, f"{m.uuid}/role/"), {f"{m.uuid}-role": "reader"})
     m.refresh_from_db()
+    second.refresh_from_db()
     assert m.role == Role.READER
     assert second.role == Role.ADMIN
 
@@ -175,3 +178,48 @@ def test_another_tenants_membership_is_404(login, tenant, admin, other_admin, ot
 
 def test_other_tenants_admin_gets_404(login, tenant, other_admin):
     assert login(other_admin).get(url(tenant)).status_code == 404
+
+
+def test_an_admin_who_removes_themself_lands_on_their_tenants(login, tenant, admin):
+    Membership.objects.create(
+        tenant=tenant, user=User.objects.create_user("second@contoso.example"), role=Role.ADMIN
+    )
+    m = Membership.objects.get(user=admin, tenant=tenant)
+    response = login(admin).post(url(tenant, f"{m.uuid}/remove/"))
+    assert response["Location"] == "/"
+    assert not Membership.objects.filter(pk=m.pk).exists()
+
+
+def test_an_admin_who_demotes_themself_is_sent_home(login, tenant, admin):
+    Membership.objects.create(
+        tenant=tenant, user=User.objects.create_user("second@contoso.example"), role=Role.ADMIN
+    )
+    m = Membership.objects.get(user=admin, tenant=tenant)
+    response = login(admin).post(
+        url(tenant, f"{m.uuid}/role/"), {f"{m.uuid}-role": "reader"}, headers={"HX-Request": "true"}
+    )
+    assert response["HX-Redirect"] == "/t/contoso/"
+    m.refresh_from_db()
+    assert m.role == Role.READER
+
+
+def test_inviting_someone_who_never_set_a_password_sends_the_email_again(
+    login, tenant, other_tenant, admin, django_capture_on_commit_callbacks
+):
+    invited = User.objects.create_user("invited@example.com")  # no password yet
+    Membership.objects.create(tenant=other_tenant, user=invited, role=Role.READER)
+    with django_capture_on_commit_callbacks(execute=True):
+        login(admin).post(url(tenant), {"email": invited.email, "role": Role.READER})
+    assert [m.to for m in mail.outbox] == [[invited.email]]
+
+
+def test_members_page_queries_do_not_grow_with_members(
+    login, tenant, admin, django_assert_max_num_queries
+):
+    for i in range(30):
+        Membership.objects.create(
+            tenant=tenant, user=User.objects.create_user(f"p{i}@contoso.example")
+        )
+    client = login(admin)
+    with django_assert_max_num_queries(9):
+        assert client.get(url(tenant)).status_code == 200

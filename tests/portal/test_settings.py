@@ -51,3 +51,9 @@ def test_debug_is_off_unless_set():
         env=env,
     )
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_a_misspelt_yes_or_no_is_an_error_not_false():
+    result = manage("check", env={**PRODUCTION, "DEBUG": "ture"})
+    assert result.returncode != 0
+    assert "DEBUG must be true or false, not 'ture'." in result.stderr

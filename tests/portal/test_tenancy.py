@@ -2,8 +2,8 @@ import pytest
 
 from portal.audit import Actor
 from portal.models import AuditEvent, Membership, Role, Tenant
-from portal.services import member_add
-from tests.factories import MembershipFactory, TenantFactory
+from portal.services import member_add, partner_relationship_create, partner_relationship_end
+from tests.factories import MembershipFactory, PartnerRelationshipFactory, TenantFactory
 
 
 def test_anonymous_is_sent_to_log_in(client, tenant):
@@ -97,3 +97,33 @@ def test_tenant_currency_is_its_countrys(db):
     assert TenantFactory(country="GB").currency == "GBP"
     assert TenantFactory(country="AR").currency == "USD"
     assert Tenant(country="FI").region.tax_label == "VAT 25.5%"
+
+
+def test_a_partner_of_another_customer_does_not_get_in(login, tenant, other_tenant):
+    elsewhere = TenantFactory(name="Litware", slug="litware")
+    PartnerRelationshipFactory(partner=elsewhere, customer=other_tenant)
+    partner_admin = MembershipFactory(tenant=elsewhere, role=Role.ADMIN).user
+    client = login(partner_admin)
+    assert client.get("/t/fabrikam/").status_code == 200
+    assert client.get("/t/contoso/").status_code == 404
+
+
+def test_a_partner_acting_through_the_portal_is_recorded_as_the_partner(
+    login, tenant, partner_user
+):
+    with pytest.raises(ValueError, match="never saved"):
+        Membership.objects.effective(user=partner_user, tenant=tenant).save()
+    # Billing admins may not manage members, so partners can't either.
+    response = login(partner_user).post(
+        "/t/contoso/settings/members/", {"email": "x@contoso.example", "role": "admin"}
+    )
+    assert response.status_code == 403
+
+
+def test_ending_and_renewing_a_partner_relationship_is_audited(tenant, partner_tenant):
+    link = partner_tenant.customer_links.get()
+    partner_relationship_end(link=link, actor=Actor.system())
+    partner_relationship_end(link=link, actor=Actor.system())  # already ended: nothing more
+    partner_relationship_create(partner=partner_tenant, customer=tenant, actor=Actor.system())
+    verbs = list(AuditEvent.objects.order_by("id").values_list("verb", flat=True))
+    assert verbs == ["partner.end", "partner.add"]

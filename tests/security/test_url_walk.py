@@ -56,11 +56,15 @@ def all_routes(patterns=None, prefix=""):
             yield route
 
 
-def sample_url(route, tenant):
+def sample_url(route, tenant, *, inside=None):
+    """The route with sample values from `tenant`, under `inside`'s slug when given."""
+
     def value(match):
         name = match.group(1) or match.group(2)
         if name not in SAMPLE_VALUES:
             pytest.fail(f"No sample value for <{name}> in {route!r}: add one to SAMPLE_VALUES")
+        if name == "tenant_slug" and inside is not None:
+            return inside.slug
         return str(SAMPLE_VALUES[name](tenant))
 
     return "/" + ARGUMENT.sub(value, route)
@@ -78,12 +82,14 @@ def snapshot():
 
 ROUTES = sorted(set(all_routes()))
 TENANT_ROUTES = [r for r in ROUTES if r.startswith(TENANT_PREFIX)]
+# Tenant routes that name an object besides the tenant: its id must not reach across tenants.
+OBJECT_ROUTES = [r for r in TENANT_ROUTES if len(ARGUMENT.findall(r)) > 1]
 OTHER_ROUTES = [r for r in ROUTES if not r.startswith(TENANT_PREFIX)]
 
 
 def test_the_walk_sees_the_tenant_area():
     assert f"{TENANT_PREFIX}settings/members/" in TENANT_ROUTES
-    assert len(TENANT_ROUTES) >= 5
+    assert f"{TENANT_PREFIX}settings/members/<uuid:member_uuid>/remove/" in OBJECT_ROUTES
 
 
 @pytest.mark.parametrize("route", TENANT_ROUTES)
@@ -106,6 +112,22 @@ def test_member_of_another_tenant_gets_404_and_changes_nothing(
         for headers in ({}, {"HX-Request": "true", "HX-Target": "content"}):
             response = method(url, {"role": "admin", "email": "x@example.com"}, headers=headers)
             assert response.status_code == 404, (method.__name__, url, headers)
+    assert snapshot() == before
+
+
+@pytest.mark.parametrize("route", OBJECT_ROUTES)
+def test_another_tenants_object_ids_are_404_inside_your_own_tenant(
+    login, tenant, admin, reader, other_admin, other_tenant, route
+):
+    """Past the middleware: each view must fetch through for_tenant, not by id alone."""
+    url = sample_url(route, tenant, inside=other_tenant)
+    client = login(other_admin)
+    before = snapshot()
+    for method in (client.get, client.post):
+        for headers in ({}, {"HX-Request": "true"}):
+            response = method(url, {"role": "admin"}, headers=headers)
+            assert response.status_code in (404, 405), (method.__name__, url, headers)
+            assert response.status_code == 404 or method == client.get
     assert snapshot() == before
 
 
