@@ -214,21 +214,19 @@ _mail_options = {
     "use_ssl": _mail.get("EMAIL_USE_SSL"),
     "timeout": 10,
 }
-MAILERS = {
-    "default": {
-        "BACKEND": _mail["EMAIL_BACKEND"],
-        "OPTIONS": (
-            {k: v for k, v in _mail_options.items() if v not in (None, "")}
-            if _mail["EMAIL_BACKEND"].endswith("smtp.EmailBackend")
-            else {}
-        ),
-    }
-}
+if _mail["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
+    _mail_options = {k: v for k, v in _mail_options.items() if v not in (None, "")}
+elif _mail["EMAIL_BACKEND"].endswith("filebased.EmailBackend"):  # filemail:///var/mail/portal
+    _mail_options = {"file_path": "/" + _mail["EMAIL_FILE_PATH"].lstrip("/")}
+else:
+    _mail_options = {}
+MAILERS = {"default": {"BACKEND": _mail["EMAIL_BACKEND"], "OPTIONS": _mail_options}}
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Marketplace portal <portal@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = REDIS_URL
+CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="portal")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
