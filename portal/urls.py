@@ -48,5 +48,6 @@ urlpatterns = [
     path("", views.start, name="start"),
     path("accounts/", include(account_patterns)),
     path("t/<slug:tenant_slug>/", include((tenant_patterns, "portal"))),
+    path("t/<slug:tenant_slug>/marketplace/", include("publishers.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -3,6 +3,7 @@
 import factory
 
 from portal.models import Membership, PartnerRelationship, Role, Tenant, User
+from publishers.models import App, Category, Plan, Price, PricingModel, Publisher, Term
 
 PASSWORD = "correct-horse-battery"
 
@@ -40,3 +41,53 @@ class PartnerRelationshipFactory(factory.django.DjangoModelFactory):
 
     partner = None
     customer = None
+
+
+class PublisherFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Publisher
+
+    name = factory.Sequence(lambda n: f"Publisher {n}")
+    slug = factory.Sequence(lambda n: f"publisher-{n}")
+    legal_name = factory.LazyAttribute(lambda p: f"{p.name} Ltd.")
+    address_line1 = "1 Harbour Street"
+    city = "Bristol"
+    postal_code = "BS1 4XE"
+    country = "GB"
+    support_url = factory.LazyAttribute(lambda p: f"https://{p.slug}.example/support")
+    support_email = factory.LazyAttribute(lambda p: f"support@{p.slug}.example")
+    landing_page_url = factory.LazyAttribute(lambda p: f"https://{p.slug}.example/activate")
+
+
+class AppFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = App
+
+    publisher = factory.SubFactory(PublisherFactory)
+    offer_id = factory.Sequence(lambda n: f"offer-{n}")
+    name = factory.Sequence(lambda n: f"App {n}")
+    summary = "Keeps your team's work in one place."
+    description = "A longer description of what the app does."
+    category = Category.PRODUCTIVITY
+    pricing_model = PricingModel.PER_SEAT
+    is_published = True
+
+
+class PlanFactory(factory.django.DjangoModelFactory):
+    """A plan of `app` with prices: `PlanFactory(app=app, prices={"USD": 400})`."""
+
+    class Meta:
+        model = Plan
+        skip_postgeneration_save = True
+
+    app = factory.SubFactory(AppFactory)
+    plan_id = factory.Sequence(lambda n: f"plan-{n}")
+    name = "Standard"
+    term = Term.MONTHLY
+    min_quantity = factory.LazyAttribute(lambda p: 1 if p.app.is_per_seat else None)
+    max_quantity = factory.LazyAttribute(lambda p: 500 if p.app.is_per_seat else None)
+
+    @factory.post_generation
+    def prices(plan, create, extracted, **kwargs):
+        for currency, amount in (extracted or {"USD": 400}).items():
+            Price.objects.create(plan=plan, currency=currency, amount=amount)

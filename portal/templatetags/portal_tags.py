@@ -3,6 +3,8 @@ from importlib import import_module
 from django import template
 from django.apps import apps
 
+from portal.regions import format_money
+
 register = template.Library()
 
 
@@ -25,3 +27,11 @@ def can(action, membership, obj=None):
     if membership is None:
         return False
     return permission_check(action)(membership, obj)
+
+
+@register.filter
+def money(amount, currency):
+    """`{{ price.amount|money:price.currency }}`: minor units shown in the currency."""
+    if amount is None or amount == "":
+        return ""
+    return format_money(int(amount), currency)

@@ -1,0 +1,18 @@
+from django import forms
+
+from .models import Category, PricingModel
+
+
+class MarketplaceFilterForm(forms.Form):
+    q = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "App or publisher name"}),
+    )
+    category = forms.ChoiceField(
+        required=False, choices=[("", "All categories"), *Category.choices]
+    )
+    pricing = forms.ChoiceField(
+        required=False, label="Pricing", choices=[("", "Any pricing"), *PricingModel.choices]
+    )

@@ -1,0 +1,349 @@
+"""The catalog: publishers, their apps (offers), plans and prices."""
+
+import base64
+import secrets
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, validate_email
+from django.db import models
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils import timezone
+
+from portal.regions import CURRENCIES
+
+MAX_SEATS = 10_000
+CURRENCY_CHOICES = [(code, code) for code in CURRENCIES]
+
+
+def new_webhook_secret() -> str:
+    """`whsec_` + standard base64 of 32 random bytes (Standard Webhooks); the key is the bytes."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def validate_email_list(value):
+    if not isinstance(value, list):
+        raise ValidationError("Give a list of e-mail addresses.")
+    for item in value:
+        if not isinstance(item, str):
+            raise ValidationError(f"{item!r} is not an e-mail address.")
+        validate_email(item)
+
+
+class PricingModel(models.TextChoices):
+    FLAT_RATE = "flat_rate", "Flat rate"
+    PER_SEAT = "per_seat", "Per license"
+
+
+class Term(models.TextChoices):
+    MONTHLY = "P1M", "Monthly"
+    ANNUAL = "P1Y", "Annual"
+
+
+class Category(models.TextChoices):
+    ANALYTICS = "analytics", "Analytics"
+    COLLABORATION = "collaboration", "Collaboration"
+    CUSTOMER_SERVICE = "customer_service", "Customer service"
+    DEVELOPER_TOOLS = "developer_tools", "Developer tools"
+    FINANCE = "finance", "Finance"
+    HUMAN_RESOURCES = "human_resources", "Human resources"
+    MARKETING = "marketing", "Marketing"
+    PRODUCTIVITY = "productivity", "Productivity"
+    PROJECT_MANAGEMENT = "project_management", "Project management"
+    SALES = "sales", "Sales"
+    SECURITY = "security", "Security"
+
+
+class Publisher(models.Model):
+    """A company that sells apps through the marketplace."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=50, unique=True)
+    legal_name = models.CharField(max_length=200)
+    address_line1 = models.CharField("address", max_length=200)
+    address_line2 = models.CharField("address line 2", max_length=200, blank=True)
+    city = models.CharField(max_length=100)
+    state = models.CharField("state or province", max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. US")
+    support_url = models.URLField()
+    support_email = models.EmailField()
+    contact_emails = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_email_list],
+        help_text='Addresses for operational notices, e.g. ["ops@publisher.example"].',
+    )
+    landing_page_url = models.URLField(
+        help_text="Where admins are sent to activate and manage the publisher's apps."
+    )
+    webhook_url = models.URLField(blank=True)
+    webhook_secret = models.CharField(
+        max_length=60, unique=True, default=new_webhook_secret, editable=False
+    )
+    auto_provisioning = models.BooleanField(
+        default=False, help_text="Sent a Subscribe webhook after each purchase."
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(webhook_secret__startswith="whsec_"), name="publisher_secret_whsec"
+            ),
+            models.CheckConstraint(
+                condition=Q(country__regex=r"^[A-Z]{2}$"), name="publisher_country_iso"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def postal_address(self) -> str:
+        """One line per part, as an invoice prints it."""
+        city_line = " ".join(p for p in (self.postal_code, self.city, self.state) if p)
+        parts = [self.legal_name, self.address_line1, self.address_line2, city_line, self.country]
+        return "\n".join(p for p in parts if p)
+
+    @property
+    def webhook_key(self) -> bytes:
+        """The HMAC key: the decoded bytes of the secret."""
+        return base64.b64decode(self.webhook_secret.removeprefix("whsec_"))
+
+
+class AppQuerySet(models.QuerySet):
+    def offered_to(self, tenant):
+        """Published apps of active publishers with at least one plan the tenant may buy.
+
+        A semi-join, not a grouped one: a page of apps sorted by name stops after the first
+        matches however large the catalog; `cheapest_offers` then prices that page alone.
+        """
+        offered = Price.objects.offered_to(tenant).filter(plan__app=OuterRef("pk"))
+        return self.filter(Exists(offered), is_published=True, publisher__is_active=True)
+
+    def matching(self, *, text="", category="", pricing_model=""):
+        """Apps whose name or publisher contains `text`, of a category and pricing model."""
+        apps = self
+        if text.strip():
+            apps = apps.filter(
+                Q(name__icontains=text.strip()) | Q(publisher__name__icontains=text.strip())
+            )
+        if category:
+            apps = apps.filter(category=category)
+        if pricing_model:
+            apps = apps.filter(pricing_model=pricing_model)
+        return apps
+
+
+def cheapest_offers(apps, tenant) -> dict[int, tuple[int, str]]:
+    """Each app's lowest price on offer to the tenant, with that plan's term:
+    {app id: (amount, term)}, for the apps of one page in one query (ties: shorter term)."""
+    prices = (
+        Price.objects.offered_to(tenant)
+        .filter(plan__app__in=[app.pk for app in apps])
+        .order_by("-amount", "-plan__term")
+        .values_list("plan__app_id", "amount", "plan__term")
+    )
+    return {app_id: (amount, term) for app_id, amount, term in prices}  # cheapest last wins
+
+
+class App(models.Model):
+    """An offer: one app of a publisher, sold under one or more plans."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    publisher = models.ForeignKey(Publisher, on_delete=models.PROTECT, related_name="apps")
+    offer_id = models.SlugField(
+        max_length=50, help_text="Stable identifier in the publisher API; never change it."
+    )
+    name = models.CharField(max_length=200)
+    summary = models.CharField(max_length=300)
+    description = models.TextField()
+    category = models.CharField(max_length=30, choices=Category.choices)
+    logo = models.FileField(upload_to="logos/", blank=True)
+    pricing_model = models.CharField(max_length=10, choices=PricingModel.choices)
+    is_published = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = AppQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["publisher", "offer_id"], name="app_offer_unique"),
+            models.CheckConstraint(
+                condition=Q(pricing_model__in=PricingModel.values), name="app_pricing_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(category__in=Category.values), name="app_category_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["is_published", "name"], name="app_published_name")]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        super().clean()
+        if self.pk:
+            saved = App.objects.filter(pk=self.pk).values_list("pricing_model", flat=True).first()
+            if saved and saved != self.pricing_model and self.plans.exists():
+                raise ValidationError(
+                    {"pricing_model": "An app with plans keeps its pricing model."}
+                )
+
+    @property
+    def is_per_seat(self) -> bool:
+        return self.pricing_model == PricingModel.PER_SEAT
+
+
+def _visible(tenant, plan_ref="pk") -> Q:
+    """Public plans, and private plans meant for this tenant (`plan_ref` names the plan)."""
+    invited = Plan.allowed_tenants.through.objects.filter(plan=OuterRef(plan_ref), tenant=tenant)
+    prefix = "" if plan_ref == "pk" else "plan__"
+    return Q(**{f"{prefix}is_private": False}) | Q(Exists(invited))
+
+
+class PlanQuerySet(models.QuerySet):
+    def visible_to(self, tenant):
+        return self.filter(_visible(tenant))
+
+    def offered_to(self, tenant):
+        """Plans the tenant may buy: visible to it, on sale, priced in its currency."""
+        priced = Price.objects.filter(plan=OuterRef("pk"), currency=tenant.currency)
+        return self.visible_to(tenant).filter(Exists(priced), is_stop_sell=False)
+
+
+class Plan(models.Model):
+    """How an app is sold: a term, and for per-license apps the quantity bounds."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    app = models.ForeignKey(App, on_delete=models.PROTECT, related_name="plans")
+    plan_id = models.SlugField(
+        max_length=50, help_text="Stable identifier in the publisher API; never change it."
+    )
+    name = models.CharField("display name", max_length=200)
+    description = models.TextField(blank=True)
+    term = models.CharField(max_length=3, choices=Term.choices)
+    # Copied from the app on save, so the database can check the bounds against it.
+    pricing_model = models.CharField(max_length=10, choices=PricingModel.choices, editable=False)
+    min_quantity = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_SEATS)],
+        help_text="Per-license plans only.",
+    )
+    max_quantity = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_SEATS)],
+        help_text="Per-license plans only.",
+    )
+    is_private = models.BooleanField(
+        default=False, help_text="Offered only to the tenants listed below."
+    )
+    allowed_tenants = models.ManyToManyField(
+        "portal.Tenant", blank=True, related_name="private_plans"
+    )
+    is_stop_sell = models.BooleanField(
+        "stop sell", default=False, help_text="No new purchases; subscriptions continue."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = PlanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["app", "term", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["app", "plan_id"], name="plan_id_unique_per_app"),
+            models.CheckConstraint(condition=Q(term__in=Term.values), name="plan_term_valid"),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        pricing_model=PricingModel.FLAT_RATE,
+                        min_quantity__isnull=True,
+                        max_quantity__isnull=True,
+                    )
+                    | Q(
+                        pricing_model=PricingModel.PER_SEAT,
+                        min_quantity__isnull=False,  # NULL would make the CHECK pass
+                        max_quantity__isnull=False,
+                        min_quantity__gte=1,
+                        max_quantity__gte=F("min_quantity"),
+                        max_quantity__lte=MAX_SEATS,
+                    )
+                ),
+                name="plan_quantity_bounds",
+                violation_error_message=(
+                    "Per-license plans need 1 ≤ minimum ≤ maximum ≤ 10,000 licenses; "
+                    "flat-rate plans have no quantity bounds."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.app.name}: {self.name}"
+
+    def save(self, *args, **kwargs):
+        self.pricing_model = self.app.pricing_model
+        super().save(*args, **kwargs)
+
+    def clean(self):
+        super().clean()
+        try:
+            self.pricing_model = self.app.pricing_model  # the app may be new, not yet saved
+        except App.DoesNotExist:
+            return  # the app field reports its own error
+        errors = {}
+        if self.pricing_model == PricingModel.FLAT_RATE:
+            if self.min_quantity is not None or self.max_quantity is not None:
+                errors["min_quantity"] = "Flat-rate plans have unlimited licenses: leave empty."
+        elif self.pricing_model == PricingModel.PER_SEAT:
+            if self.min_quantity is None or self.max_quantity is None:
+                errors["min_quantity"] = "Per-license plans need a minimum and a maximum."
+            elif self.min_quantity > self.max_quantity:
+                errors["max_quantity"] = "The maximum is below the minimum."
+        if errors:
+            raise ValidationError(errors)
+
+
+class PriceQuerySet(models.QuerySet):
+    def offered_to(self, tenant):
+        """Prices in the tenant's currency of the plans it may buy."""
+        return self.filter(
+            _visible(tenant, plan_ref="plan_id"),
+            currency=tenant.currency,
+            plan__is_stop_sell=False,
+        )
+
+
+class Price(models.Model):
+    """A plan's price in one currency, in minor units: per term, per license for per-seat."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="prices")
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    amount = models.PositiveIntegerField(
+        help_text="In the currency's minor unit (cents): 400 is 4.00."
+    )
+
+    objects = PriceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["currency"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "currency"], name="price_one_per_currency"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="price_amount_positive",
+                violation_error_message="A price must be more than zero.",
+            ),
+            models.CheckConstraint(
+                condition=Q(currency__in=list(CURRENCIES)), name="price_currency_supported"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.amount} {self.currency}"

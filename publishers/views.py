@@ -1,0 +1,60 @@
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import OuterRef, Subquery
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from . import permissions
+from .forms import MarketplaceFilterForm
+from .models import App, Price, cheapest_offers
+
+PAGE_SIZE = 24
+
+
+def access_app(request, app_uuid) -> App:
+    """An app the tenant may buy, else 404 (private, unpublished and unpriced apps alike)."""
+    if not permissions.can_browse_marketplace(request.membership):
+        raise PermissionDenied
+    apps = App.objects.offered_to(request.tenant).select_related("publisher")
+    return get_object_or_404(apps, uuid=app_uuid)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def app_list(request):
+    if not permissions.can_browse_marketplace(request.membership):
+        raise PermissionDenied
+    form = MarketplaceFilterForm(request.GET)
+    apps = App.objects.offered_to(request.tenant).select_related("publisher").order_by("name")
+    if form.is_valid():
+        data = form.cleaned_data
+        apps = apps.matching(
+            text=data["q"], category=data["category"], pricing_model=data["pricing"]
+        )
+    else:
+        apps = apps.none()
+    page = Paginator(apps, PAGE_SIZE).get_page(request.GET.get("page"))
+    offers = cheapest_offers(page.object_list, request.tenant)
+    for app in page:
+        app.from_amount, app.from_term = offers[app.pk]
+    query = request.GET.copy()
+    query.pop("page", None)
+    template = "publishers/app_list.html"
+    if request.htmx and request.htmx.target == "results":
+        template += "#results"
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    return render(request, template, context)
+
+
+@require_GET
+def app_detail(request, app_uuid):
+    app = access_app(request, app_uuid)
+    currency = request.tenant.currency
+    price = Price.objects.filter(plan=OuterRef("pk"), currency=currency).values("amount")[:1]
+    plans = (
+        app.plans.offered_to(request.tenant)
+        .annotate(amount=Subquery(price))
+        .order_by("term", "amount")
+    )
+    return render(request, "publishers/app_detail.html", {"app": app, "plans": plans})

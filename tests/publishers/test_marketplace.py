@@ -1,0 +1,179 @@
+import pytest
+
+from portal.models import Role
+from publishers.models import Category, PricingModel, Term
+from tests.factories import (
+    AppFactory,
+    MembershipFactory,
+    PlanFactory,
+    PublisherFactory,
+    TenantFactory,
+)
+
+URL = "/t/contoso/marketplace/"
+
+
+def app_url(tenant, app):
+    return f"/t/{tenant.slug}/marketplace/apps/{app.uuid}/"
+
+
+def names(response):
+    return [app.name for app in response.context["page"]]
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [
+        ("admin", 200),
+        ("billing_admin", 200),
+        ("reader", 200),
+        ("member", 403),
+    ],
+)
+def test_who_may_browse(request, login, tenant, persona, status):
+    assert login(request.getfixturevalue(persona)).get(URL).status_code == status
+
+
+def test_marketplace_shows_in_the_billing_navigation(login, tenant, reader, member):
+    assert b'href="/t/contoso/marketplace/"' in login(reader).get("/t/contoso/").content
+    assert b"/marketplace/" not in login(member).get("/t/contoso/").content
+
+
+def test_cards_show_the_lowest_price_in_the_tenants_currency(login, tenant, admin):
+    seats = AppFactory(name="Seat App", pricing_model=PricingModel.PER_SEAT)
+    PlanFactory(app=seats, term=Term.MONTHLY, prices={"USD": 400, "EUR": 380})
+    PlanFactory(app=seats, term=Term.ANNUAL, prices={"USD": 4000})
+    flat = AppFactory(name="Flat App", pricing_model=PricingModel.FLAT_RATE)
+    PlanFactory(app=flat, term=Term.ANNUAL, prices={"USD": 12000})
+    html = login(admin).get(URL).content.decode()
+    assert "from 4.00 USD per license per month" in html
+    assert "from 120.00 USD per year, unlimited licenses" in html
+
+
+def test_a_tenant_sees_only_apps_priced_in_its_currency(db, login):
+    australia = TenantFactory(slug="koala", country="AU")
+    user = MembershipFactory(tenant=australia, role=Role.READER).user
+    PlanFactory(app=AppFactory(name="Everywhere"), prices={"USD": 400, "AUD": 600})
+    PlanFactory(app=AppFactory(name="US only"), prices={"USD": 400})
+    response = login(user).get("/t/koala/marketplace/")
+    assert names(response) == ["Everywhere"]
+    assert "from 6.00 AUD per license per month" in response.content.decode()
+
+
+def test_private_plans_only_for_their_tenants_also_by_direct_url(
+    login, tenant, admin, other_tenant, other_admin
+):
+    private_app = AppFactory(name="Bespoke")
+    plan = PlanFactory(app=private_app, is_private=True, prices={"USD": 900, "EUR": 900})
+    plan.allowed_tenants.add(tenant)
+    assert names(login(admin).get(URL)) == ["Bespoke"]
+    assert login(admin).get(app_url(tenant, private_app)).status_code == 200
+    other = login(other_admin)
+    assert names(other.get("/t/fabrikam/marketplace/")) == []
+    assert other.get(app_url(other_tenant, private_app)).status_code == 404
+
+
+def test_stop_sell_plans_are_not_offered(login, tenant, admin):
+    app = AppFactory(name="Winding down")
+    PlanFactory(app=app, name="Legacy", is_stop_sell=True, prices={"USD": 100})
+    PlanFactory(app=app, name="Current", prices={"USD": 500})
+    client = login(admin)
+    assert "from 5.00 USD" in client.get(URL).content.decode()
+    detail = client.get(app_url(tenant, app)).content.decode()
+    assert "Current" in detail
+    assert "Legacy" not in detail
+
+
+def test_unpublished_apps_and_inactive_publishers_are_hidden(login, tenant, admin):
+    hidden = AppFactory(name="Draft", is_published=False)
+    PlanFactory(app=hidden)
+    gone = AppFactory(name="Gone", publisher=PublisherFactory(is_active=False))
+    PlanFactory(app=gone)
+    client = login(admin)
+    assert names(client.get(URL)) == []
+    assert client.get(app_url(tenant, hidden)).status_code == 404
+    assert client.get(app_url(tenant, gone)).status_code == 404
+
+
+def test_search_by_app_or_publisher_and_filter(login, tenant, admin):
+    acme = PublisherFactory(name="Quillfeather")
+    PlanFactory(app=AppFactory(name="Ledger Pro", publisher=acme, category=Category.FINANCE))
+    PlanFactory(
+        app=AppFactory(
+            name="Chat Hub", category=Category.COLLABORATION, pricing_model=PricingModel.FLAT_RATE
+        )
+    )
+    PlanFactory(app=AppFactory(name="Aardvark Notes"))
+    client = login(admin)
+    assert names(client.get(URL)) == ["Aardvark Notes", "Chat Hub", "Ledger Pro"]
+    assert names(client.get(URL, {"q": "ledger"})) == ["Ledger Pro"]
+    assert names(client.get(URL, {"q": "quillfeather"})) == ["Ledger Pro"]
+    assert names(client.get(URL, {"category": "collaboration"})) == ["Chat Hub"]
+    assert names(client.get(URL, {"pricing": "flat_rate"})) == ["Chat Hub"]
+    assert names(client.get(URL, {"pricing": "free"})) == []  # an invalid filter finds nothing
+
+
+def test_pages_of_24(login, tenant, admin):
+    for i in range(30):
+        PlanFactory(app=AppFactory(name=f"App {i:02}"))
+    client = login(admin)
+    first = client.get(URL)
+    assert len(first.context["page"]) == 24
+    assert len(client.get(URL, {"page": 2}).context["page"]) == 6
+
+
+def test_htmx_search_answers_with_the_results_only(login, tenant, admin):
+    PlanFactory(app=AppFactory(name="Ledger Pro"))
+    response = login(admin).get(
+        URL, {"q": "ledger"}, headers={"HX-Request": "true", "HX-Target": "results"}
+    )
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="results">')
+    assert "Ledger Pro" in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_marketplace_queries_do_not_grow_with_the_catalog(
+    login, tenant, admin, django_assert_max_num_queries
+):
+    client = login(admin)
+    for i in range(5):
+        PlanFactory(app=AppFactory(name=f"Small {i}"))
+    with django_assert_max_num_queries(12) as small:
+        client.get(URL, {"q": "a"})
+    for i in range(40):
+        app = AppFactory(name=f"Big {i}")
+        PlanFactory(app=app, prices={"USD": 100 + i, "EUR": 100})
+        PlanFactory(app=app, term=Term.ANNUAL, prices={"USD": 1000 + i})
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        client.get(URL, {"q": "a"})
+
+
+def test_app_page_lists_plans_with_price_term_and_bounds(login, tenant, admin):
+    app = AppFactory(name="Seat App", publisher=PublisherFactory(legal_name="Seat Co Ltd."))
+    PlanFactory(
+        app=app,
+        name="Team",
+        term=Term.MONTHLY,
+        min_quantity=5,
+        max_quantity=50,
+        prices={"USD": 700},
+    )
+    PlanFactory(app=app, name="Team yearly", term=Term.ANNUAL, prices={"USD": 7000})
+    flat = AppFactory(name="Flat App", pricing_model=PricingModel.FLAT_RATE)
+    PlanFactory(app=flat, name="Site", term=Term.ANNUAL, prices={"USD": 12000})
+    client = login(admin)
+    html = client.get(app_url(tenant, app)).content.decode()
+    assert "Seat Co Ltd." in html
+    assert "5\N{EN DASH}50" in html
+    assert "7.00 USD per license per month" in html
+    assert "70.00 USD per license per year" in html
+    flat_html = client.get(app_url(tenant, flat)).content.decode()
+    assert "Unlimited" in flat_html
+    assert "120.00 USD per year, unlimited licenses" in flat_html
+
+
+def test_the_app_page_is_refused_to_members(login, tenant, member):
+    app = AppFactory()
+    PlanFactory(app=app)
+    assert login(member).get(app_url(tenant, app)).status_code == 403
