@@ -1,0 +1,58 @@
+from playwright.sync_api import expect
+
+from publishers.models import Category, PricingModel, Term
+
+from ..factories import PASSWORD, AppFactory, PlanFactory, PublisherFactory
+
+
+def test_a_reader_searches_the_marketplace_and_opens_an_app(
+    live_server, page, console_errors, screenshot, tenant, reader
+):
+    quill = PublisherFactory(name="Quillfeather Labs", legal_name="Quillfeather Labs Ltd.")
+    ledger = AppFactory(
+        name="Ledger Pro",
+        publisher=quill,
+        category=Category.FINANCE,
+        summary="Close the books in days, not weeks.",
+    )
+    PlanFactory(
+        app=ledger,
+        name="Team",
+        term=Term.MONTHLY,
+        min_quantity=5,
+        max_quantity=200,
+        prices={"USD": 900},
+    )
+    PlanFactory(app=ledger, name="Team, yearly", term=Term.ANNUAL, prices={"USD": 9000})
+    for name in ["Chat Hub", "Roster", "Brightdesk"]:
+        app = AppFactory(name=name, pricing_model=PricingModel.FLAT_RATE)
+        PlanFactory(app=app, term=Term.ANNUAL, prices={"USD": 24000})
+
+    page.goto(f"{live_server.url}/accounts/login/?next=/t/contoso/")
+    page.get_by_label("E-mail address").fill(reader.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Marketplace").click()
+
+    expect(page.get_by_role("heading", name="Marketplace", level=1)).to_be_visible()
+    expect(page.get_by_text("4 apps")).to_be_visible()
+    expect(page.get_by_text("from 240.00 USD per year, unlimited licenses").first).to_be_visible()
+    screenshot(page, "marketplace")
+
+    page.get_by_label("Search").fill("quillfeather")
+    expect(page.get_by_text("1 app", exact=True)).to_be_visible()  # typed: htmx, no reload
+    expect(page).to_have_url(
+        f"{live_server.url}/t/contoso/marketplace/?q=quillfeather&category=&pricing="
+    )
+    card = page.get_by_role("link", name="Ledger Pro")
+    expect(card).to_contain_text("from 9.00 USD per license per month")
+    card.click()
+
+    expect(page.get_by_role("heading", name="Ledger Pro", level=1)).to_be_visible()
+    expect(page.get_by_text("Quillfeather Labs Ltd.")).to_be_visible()
+    plans = page.locator("table.plans tbody tr")
+    expect(plans).to_have_count(2)
+    expect(plans.first).to_contain_text("5\N{EN DASH}200")
+    expect(plans.nth(1)).to_contain_text("90.00 USD per license per year")
+    screenshot(page, "app_detail")
+    assert not [e for e in console_errors if "Refused to" in e or "Content Security" in e]
