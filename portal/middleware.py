@@ -1,7 +1,9 @@
+import time
+
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 
-from .models import Membership, Tenant
+from .models import Membership
 
 
 class TenantMiddleware:
@@ -25,10 +27,30 @@ class TenantMiddleware:
             return None
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        tenant = Tenant.objects.filter(slug=slug).first()
-        membership = tenant and Membership.objects.effective(user=request.user, tenant=tenant)
+        membership = Membership.objects.of_user_in(request.user, slug)
         if membership is None:
             raise Http404("No such tenant.")
-        request.tenant = tenant
+        request.tenant = membership.tenant
         request.membership = membership
         return None
+
+
+class SessionIdleExpiryMiddleware:
+    """Push a signed-in session's expiry forward, at most once a minute.
+
+    Sessions end after SESSION_COOKIE_AGE of idle time. Saving the session on every request
+    (SESSION_SAVE_EVERY_REQUEST) would cost a database write per page; this marks it for
+    saving, with a fresh expiry, only when the last push is a minute old.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        if session is not None and request.user.is_authenticated:
+            now = int(time.time())
+            if now - session.get("_touched", 0) >= 60:
+                session["_touched"] = now
+        return response

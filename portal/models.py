@@ -83,8 +83,9 @@ class TenantOwnedQuerySet(models.QuerySet):
 class TenantQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Tenants the user may enter: their own, and customers of partners they administer."""
+        own_ids = Membership.objects.filter(user=user).values("tenant_id")
         customer_ids = PartnerRelationship.objects.acting_for(user).values("customer_id")
-        return self.filter(Q(memberships__user=user) | Q(pk__in=customer_ids)).distinct()
+        return self.filter(Q(pk__in=own_ids) | Q(pk__in=customer_ids))
 
 
 class Tenant(models.Model):
@@ -129,17 +130,25 @@ class MembershipQuerySet(TenantOwnedQuerySet):
     def admins(self):
         return self.filter(role=Role.ADMIN)
 
-    def effective(self, *, user, tenant):
-        """The user's membership of the tenant: real, or built from a partner relationship.
+    def of_user_in(self, user, slug):
+        """The user's membership of the tenant with this slug, real or through a partner;
+        None when there is neither (or no such tenant). One query for real members."""
+        real = self.filter(user=user, tenant__slug=slug).select_related("tenant", "user").first()
+        if real is not None:
+            return real
+        tenant = Tenant.objects.filter(slug=slug).first()
+        return tenant and self._through_partner(user, tenant)
 
-        A partner's admins and billing admins act in a customer tenant as billing admins;
-        the membership built for them is not saved and names the partner in `via_partner`.
-        """
+    def effective(self, *, user, tenant):
+        """The user's membership of the tenant: real, or built from a partner relationship."""
         if not user.is_authenticated:
             return None
         real = self.filter(user=user, tenant=tenant).select_related("tenant", "user").first()
-        if real is not None:
-            return real
+        return real or self._through_partner(user, tenant)
+
+    def _through_partner(self, user, tenant):
+        """A partner's admins and billing admins act in a customer tenant as billing admins;
+        the membership built for them is never saved and names the partner in `via_partner`."""
         link = (
             PartnerRelationship.objects.acting_for(user)
             .filter(customer=tenant)

@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from . import services
 from .models import App, Plan, Price, Publisher
 
 
@@ -51,8 +52,6 @@ class PublisherAdmin(admin.ModelAdmin):
 
     @admin.action(description="Rotate the webhook signing secret")
     def rotate_webhook_secret(self, request, queryset):
-        from . import services
-
         for publisher in queryset:
             services.publisher_rotate_webhook_secret(publisher=publisher)
         messages.success(request, f"New webhook secrets for {queryset.count()} publisher(s).")

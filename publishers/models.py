@@ -22,12 +22,14 @@ def new_webhook_secret() -> str:
 
 
 def validate_email_list(value):
+    # Codes of our own: a JSONField puts "Value must be valid JSON." over code "invalid".
     if not isinstance(value, list):
-        raise ValidationError("Give a list of e-mail addresses.")
+        raise ValidationError("Give a list of e-mail addresses.", code="not_a_list")
     for item in value:
-        if not isinstance(item, str):
-            raise ValidationError(f"{item!r} is not an e-mail address.")
-        validate_email(item)
+        try:
+            validate_email(item if isinstance(item, str) else "")
+        except ValidationError:
+            raise ValidationError(f"{item!r} is not an e-mail address.", code="email") from None
 
 
 class PricingModel(models.TextChoices):
@@ -256,7 +258,7 @@ class Plan(models.Model):
     objects = PlanQuerySet.as_manager()
 
     class Meta:
-        ordering = ["app", "term", "name"]
+        ordering = ["app_id", "term", "name"]
         constraints = [
             models.UniqueConstraint(fields=["app", "plan_id"], name="plan_id_unique_per_app"),
             models.CheckConstraint(condition=Q(term__in=Term.values), name="plan_term_valid"),
@@ -344,6 +346,8 @@ class Price(models.Model):
                 condition=Q(currency__in=list(CURRENCIES)), name="price_currency_supported"
             ),
         ]
+        # The marketplace asks "which plans are priced in EUR?" of every plan at once.
+        indexes = [models.Index(fields=["currency", "plan"], name="price_currency_plan")]
 
     def __str__(self):
         return f"{self.amount} {self.currency}"

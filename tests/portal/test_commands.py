@@ -2,6 +2,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from portal.models import AuditEvent, Membership, PartnerRelationship, Role, Tenant, User
+from publishers.models import App
 
 
 def test_create_tenant(db, capsys):
@@ -82,7 +83,10 @@ def test_seed_demo_twice_gives_the_documented_data_once(db, settings, capsys):
     link = PartnerRelationship.objects.get()
     assert (link.partner.slug, link.customer.slug) == ("northwind", "contoso")
     assert User.objects.get(email="finance@contoso.example").check_password("demo-password-1")
-    assert "partner@northwind.example" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "partner@northwind.example" in out
+    assert "0 created, 0 changed" in out  # the demo catalog, loaded the second time
+    assert App.objects.offered_to(Tenant.objects.get(slug="fabrikam")).count() >= 10
 
 
 def test_a_long_name_makes_a_slug_that_fits(db):

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -31,8 +32,9 @@ PARTNERS = [("northwind", "contoso")]
 class Command(BaseCommand):
     help = (
         "Load the fixed demo data the README lists: tenants contoso, fabrikam and northwind, "
-        "their people (password demo-password-1) and northwind's partner relationship with "
-        "contoso. Safe to run twice; refuses to run with DEBUG off unless given --force."
+        "their people (password demo-password-1), northwind's partner relationship with "
+        "contoso, and the demo catalog (load_catalog --demo). Safe to run twice; refuses to "
+        "run with DEBUG off unless given --force."
     )
 
     def add_arguments(self, parser):
@@ -52,6 +54,8 @@ class Command(BaseCommand):
                 services.partner_relationship_create(
                     partner=tenants[partner], customer=tenants[customer], actor=actor
                 )
+            # The catalog's own command loads its demo file (a private plan names contoso).
+            call_command("load_catalog", "--demo", stdout=self.stdout)
         self.stdout.write(f"Demo data ready. Log in at {settings.PORTAL_BASE_URL}/ as:")
         for email, _, slug, role in PEOPLE:
             self.stdout.write(f"  {email:<28} {role.label:<14} {slug:<10} password: {PASSWORD}")

@@ -1,0 +1,48 @@
+import argparse
+import textwrap
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError, DjangoHelpFormatter
+
+from publishers import catalog_file, services
+from publishers.catalog_file import DEMO_CATALOG, CatalogError, read_catalog
+
+
+class _HelpFormatter(DjangoHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Keeps the help's example as written."""
+
+
+class Command(BaseCommand):
+    help = (
+        textwrap.fill(
+            "Create or update publishers, apps, plans and prices from a JSON catalog file, or "
+            "from the demo catalog with --demo (it needs the tenant contoso, which seed_demo "
+            "creates). The whole file is checked first: one problem, and nothing is loaded. "
+            "Publishers, apps and plans not in the file are left alone; the prices of the "
+            "plans it names become exactly the file's. Safe to run twice.",
+            width=96,
+        )
+        + "\n\n"
+        + catalog_file.__doc__
+    )
+
+    def create_parser(self, prog_name, subcommand, **kwargs):
+        return super().create_parser(prog_name, subcommand, formatter_class=_HelpFormatter)
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", nargs="?", help="the catalog, a JSON file")
+        parser.add_argument(
+            "--demo", action="store_true", help=f"load the demo catalog ({DEMO_CATALOG.name})"
+        )
+
+    def handle(self, *args, file, demo, **options):
+        if bool(file) == demo:
+            raise CommandError("Give either a catalog file or --demo.")
+        path = DEMO_CATALOG if demo else Path(file)
+        try:
+            summary = services.catalog_load(catalog=read_catalog(path))
+        except CatalogError as error:
+            count = len(error.errors)
+            heading = f"{path.name}: {count} error{'s' if count != 1 else ''}, nothing loaded"
+            raise CommandError("\n".join([heading, *error.errors])) from None
+        self.stdout.write(f"Loaded {path.name}: {summary}.")
