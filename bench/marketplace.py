@@ -1,11 +1,12 @@
 """Marketplace list speed with a large catalog: 2,000 apps, 8,000 plans.
 
-Runs against PostgreSQL in a database of its own (created and dropped here), through
-Django's full request handling (middleware, session, template), and prints the median and
-95th-percentile server time of 200 requests (a page of 24, with search) and the number of
-queries each made.
+Runs against PostgreSQL in a database of its own (test_<name of DATABASE_URL's database>,
+created and dropped here), through Django's full request handling (middleware, session,
+template), and prints the median and 95th-percentile server time of 200 requests (a page of
+24, with search) and the number of queries each made. Figures vary with the machine's load:
+run it on a quiet machine, more than once.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal .venv/bin/python bench/marketplace.py
+    .venv/bin/python bench/marketplace.py    # PostgreSQL at 127.0.0.1:5432 by default
 """
 
 import os
