@@ -49,7 +49,8 @@ class SessionIdleExpiryMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         session = getattr(request, "session", None)
-        if session is not None and request.user.is_authenticated:
+        user = getattr(request, "user", None)  # absent if a middleware answered early
+        if session is not None and user is not None and user.is_authenticated:
             now = int(time.time())
             if now - session.get("_touched", 0) >= 60:
                 session["_touched"] = now

@@ -5,10 +5,17 @@ from .models import App, Plan, Price, Publisher
 
 
 class AppInline(admin.TabularInline):
+    """The publisher's apps, for reference; an app is added and edited on its own page."""
+
     model = App
     extra = 0
     fields = ["name", "offer_id", "pricing_model", "category", "is_published"]
+    readonly_fields = fields
+    can_delete = False
     show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Publisher)

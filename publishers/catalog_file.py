@@ -166,6 +166,16 @@ def parse_catalog(text: str, *, name: str) -> Catalog:
         raise CatalogError([f"{name}:{error.lineno}:{error.colno}: {error.msg}"]) from None
     except RecursionError:
         raise CatalogError([f"{name}: nested too deeply"]) from None
+    except ValueError as error:  # e.g. an integer of thousands of digits
+        raise CatalogError([f"{name}: {error}"]) from None
+    bad_text = list(_bad_strings(root, "", root))
+    if bad_text:
+        raise CatalogError(
+            [
+                f"{name}:{line}: {path or 'top level'}: text with a NUL or a lone surrogate"
+                for line, path in bad_text
+            ]
+        )
     reader = _Reader(name)
     catalog = reader.catalog(root)
     reader.check_database()
@@ -198,6 +208,20 @@ def _decode(text: str):
     decoder.parse_object = parse_object
     decoder.scan_once = json.scanner.py_make_scanner(decoder)
     return decoder.decode(text)
+
+
+def _bad_strings(value, path, node):
+    """(line, path) of every string, key or value, that PostgreSQL or UTF-8 cannot store."""
+    if isinstance(value, str):
+        if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
+            yield node.line, path
+    elif isinstance(value, _Node):
+        for key, item in value.items():
+            yield from _bad_strings(key, path, value)
+            yield from _bad_strings(item, f"{path}.{key}" if path else key, value)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _bad_strings(item, f"{path}[{index}]", node)
 
 
 def _is(value, kind) -> bool:

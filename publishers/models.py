@@ -5,9 +5,15 @@ import secrets
 import uuid
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator, validate_email
+from django.core.validators import (
+    FileExtensionValidator,
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+    validate_email,
+)
 from django.db import models
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from portal.regions import CURRENCIES
@@ -68,7 +74,11 @@ class Publisher(models.Model):
     city = models.CharField(max_length=100)
     state = models.CharField("state or province", max_length=100, blank=True)
     postal_code = models.CharField(max_length=20, blank=True)
-    country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2 code, e.g. US")
+    country = models.CharField(
+        max_length=2,
+        validators=[RegexValidator(r"^[A-Z]{2}\Z", "Two capital letters, e.g. GB.")],
+        help_text="ISO 3166-1 alpha-2 code, e.g. US",
+    )
     support_url = models.URLField()
     support_email = models.EmailField()
     contact_emails = models.JSONField(
@@ -104,6 +114,12 @@ class Publisher(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        super().clean()
+        if self.contact_emails in (None, ""):
+            self.contact_emails = []  # blank: no operational contacts
+        validate_email_list(self.contact_emails)  # blank values skip field validators
+
     @property
     def postal_address(self) -> str:
         """One line per part, as an invoice prints it."""
@@ -122,10 +138,24 @@ class AppQuerySet(models.QuerySet):
         """Published apps of active publishers with at least one plan the tenant may buy.
 
         A semi-join, not a grouped one: a page of apps sorted by name stops after the first
-        matches however large the catalog; `cheapest_offers` then prices that page alone.
+        matches however large the catalog.
         """
         offered = Price.objects.offered_to(tenant).filter(plan__app=OuterRef("pk"))
         return self.filter(Exists(offered), is_published=True, publisher__is_active=True)
+
+    def with_cheapest_offer(self, tenant):
+        """Annotate each app's lowest price on offer to the tenant (`from_amount`) and that
+        plan's term (`from_term`; a tie goes to the shorter term). Subqueries, so a page of
+        24 costs 24 index lookups; a COUNT leaves them out."""
+        cheapest = (
+            Price.objects.offered_to(tenant)
+            .filter(plan__app=OuterRef("pk"))
+            .order_by("amount", "plan__term")
+        )
+        return self.annotate(
+            from_amount=Subquery(cheapest.values("amount")[:1]),
+            from_term=Subquery(cheapest.values("plan__term")[:1]),
+        )
 
     def matching(self, *, text="", category="", pricing_model=""):
         """Apps whose name or publisher contains `text`, of a category and pricing model."""
@@ -141,18 +171,6 @@ class AppQuerySet(models.QuerySet):
         return apps
 
 
-def cheapest_offers(apps, tenant) -> dict[int, tuple[int, str]]:
-    """Each app's lowest price on offer to the tenant, with that plan's term:
-    {app id: (amount, term)}, for the apps of one page in one query (ties: shorter term)."""
-    prices = (
-        Price.objects.offered_to(tenant)
-        .filter(plan__app__in=[app.pk for app in apps])
-        .order_by("-amount", "-plan__term")
-        .values_list("plan__app_id", "amount", "plan__term")
-    )
-    return {app_id: (amount, term) for app_id, amount, term in prices}  # cheapest last wins
-
-
 class App(models.Model):
     """An offer: one app of a publisher, sold under one or more plans."""
 
@@ -165,7 +183,12 @@ class App(models.Model):
     summary = models.CharField(max_length=300)
     description = models.TextField()
     category = models.CharField(max_length=30, choices=Category.choices)
-    logo = models.FileField(upload_to="logos/", blank=True)
+    # Raster images only: an SVG or HTML "logo" served from our origin could carry script.
+    logo = models.FileField(
+        upload_to="logos/",
+        blank=True,
+        validators=[FileExtensionValidator(["png", "jpg", "jpeg", "webp"])],
+    )
     pricing_model = models.CharField(max_length=10, choices=PricingModel.choices)
     is_published = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -183,7 +206,9 @@ class App(models.Model):
                 condition=Q(category__in=Category.values), name="app_category_valid"
             ),
         ]
-        indexes = [models.Index(fields=["is_published", "name"], name="app_published_name")]
+        indexes = [
+            models.Index(fields=["is_published", "name", "id"], name="app_published_name_id")
+        ]
 
     def __str__(self):
         return self.name
@@ -217,6 +242,11 @@ class PlanQuerySet(models.QuerySet):
         """Plans the tenant may buy: visible to it, on sale, priced in its currency."""
         priced = Price.objects.filter(plan=OuterRef("pk"), currency=tenant.currency)
         return self.visible_to(tenant).filter(Exists(priced), is_stop_sell=False)
+
+    def with_price(self, currency):
+        """Annotate each plan's price in the currency (`amount`, minor units)."""
+        price = Price.objects.filter(plan=OuterRef("pk"), currency=currency)
+        return self.annotate(amount=Subquery(price.values("amount")[:1]))
 
 
 class Plan(models.Model):
@@ -346,8 +376,6 @@ class Price(models.Model):
                 condition=Q(currency__in=list(CURRENCIES)), name="price_currency_supported"
             ),
         ]
-        # The marketplace asks "which plans are priced in EUR?" of every plan at once.
-        indexes = [models.Index(fields=["currency", "plan"], name="price_currency_plan")]
 
     def __str__(self):
         return f"{self.amount} {self.currency}"

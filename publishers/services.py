@@ -50,18 +50,28 @@ class CatalogSummary:
         )
 
 
-def catalog_load(*, catalog: Catalog) -> CatalogSummary:
+class _DryRun(Exception):
+    pass
+
+
+def catalog_load(*, catalog: Catalog, dry_run: bool = False) -> CatalogSummary:
     """Create or update the publishers, apps, plans and prices of a checked catalog, all or
-    nothing. A row whose values already match is not written. Webhook secrets are kept."""
+    nothing. A row whose values already match is not written. Webhook secrets are kept.
+    With dry_run, everything is done and counted, then rolled back."""
     summary = CatalogSummary()
-    with transaction.atomic():
-        tenants = _tenants(catalog)
-        for publisher_spec in catalog.publishers:
-            publisher = _publisher(publisher_spec, summary)
-            for app_spec in publisher_spec.apps:
-                app = _app(publisher, app_spec, summary)
-                for plan_spec in app_spec.plans:
-                    _plan(app, plan_spec, tenants, summary)
+    try:
+        with transaction.atomic():
+            tenants = _tenants(catalog)
+            for publisher_spec in catalog.publishers:
+                publisher = _publisher(publisher_spec, summary)
+                for app_spec in publisher_spec.apps:
+                    app = _app(publisher, app_spec, summary)
+                    for plan_spec in app_spec.plans:
+                        _plan(app, plan_spec, tenants, summary)
+            if dry_run:
+                raise _DryRun
+    except _DryRun:
+        pass
     return summary
 
 

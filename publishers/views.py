@@ -1,13 +1,12 @@
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from . import permissions
+from .counts import CachedCountPaginator
 from .forms import MarketplaceFilterForm
-from .models import App, Price, cheapest_offers
+from .models import App
 
 PAGE_SIZE = 24
 
@@ -21,12 +20,17 @@ def access_app(request, app_uuid) -> App:
 
 
 @require_GET
-@vary_on_headers("HX-Request")
+@vary_on_headers("HX-Request", "HX-Target")
 def app_list(request):
     if not permissions.can_browse_marketplace(request.membership):
         raise PermissionDenied
     form = MarketplaceFilterForm(request.GET)
-    apps = App.objects.offered_to(request.tenant).select_related("publisher").order_by("name")
+    apps = (
+        App.objects.offered_to(request.tenant)
+        .with_cheapest_offer(request.tenant)
+        .select_related("publisher")
+        .order_by("name", "pk")
+    )
     if form.is_valid():
         data = form.cleaned_data
         apps = apps.matching(
@@ -34,10 +38,8 @@ def app_list(request):
         )
     else:
         apps = apps.none()
-    page = Paginator(apps, PAGE_SIZE).get_page(request.GET.get("page"))
-    offers = cheapest_offers(page.object_list, request.tenant)
-    for app in page:
-        app.from_amount, app.from_term = offers[app.pk]
+    asked = f"{request.tenant.pk}:{sorted(form.cleaned_data.items()) if form.is_valid() else ''}"
+    page = CachedCountPaginator(apps, PAGE_SIZE, key=asked).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     template = "publishers/app_list.html"
@@ -50,11 +52,9 @@ def app_list(request):
 @require_GET
 def app_detail(request, app_uuid):
     app = access_app(request, app_uuid)
-    currency = request.tenant.currency
-    price = Price.objects.filter(plan=OuterRef("pk"), currency=currency).values("amount")[:1]
     plans = (
         app.plans.offered_to(request.tenant)
-        .annotate(amount=Subquery(price))
+        .with_price(request.tenant.currency)
         .order_by("term", "amount")
     )
     return render(request, "publishers/app_detail.html", {"app": app, "plans": plans})

@@ -6,11 +6,20 @@ another tenant (Fabrikam, DE), who must see nothing of Contoso.
 """
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from portal.models import Role
 
 from .factories import MembershipFactory, PartnerRelationshipFactory, TenantFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (the database is rolled back; the cache isn't)."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

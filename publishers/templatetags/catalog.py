@@ -1,6 +1,6 @@
 from django import template
 
-from portal.regions import format_money
+from portal.templatetags.portal_tags import money
 from publishers.models import PricingModel, Term
 
 register = template.Library()
@@ -11,10 +11,10 @@ PERIOD = {Term.MONTHLY: "month", Term.ANNUAL: "year"}
 @register.simple_tag
 def price_phrase(amount, currency, term, pricing_model, lowest=False):
     """ "from 4.00 EUR per license per month", "120.00 GBP per year, unlimited licenses"."""
-    money = format_money(amount, currency)
+    amount = money(amount, currency)  # the one money filter
     period = PERIOD[term]
     if pricing_model == PricingModel.PER_SEAT:
-        phrase = f"{money} per license per {period}"
+        phrase = f"{amount} per license per {period}"
     else:
-        phrase = f"{money} per {period}, unlimited licenses"
+        phrase = f"{amount} per {period}, unlimited licenses"
     return f"from {phrase}" if lowest else phrase

@@ -13,6 +13,7 @@ PRODUCTION = {
     "PORTAL_BASE_URL": "https://portal.example.com",
     "DATABASE_URL": "postgres://portal:secret@db.internal:5432/portal",
     "REDIS_URL": "redis://cache.internal:6379/0",
+    "CACHE_URL": "redis://cache.internal:6379/1",
     "EMAIL_URL": "smtp+tls://mailer:secret@smtp.example.com:587",
 }
 

@@ -114,14 +114,71 @@ def test_a_good_plan_saves_through_the_admin(login, operator):
 
 def test_an_app_with_plans_keeps_its_pricing_model(login, operator):
     app = AppFactory(pricing_model=PricingModel.PER_SEAT)
-    PlanFactory(app=app)
-    client = login(operator)
-    page = client.get(f"/admin/publishers/app/{app.pk}/change/")
-    assert page.status_code == 200
-    app.pricing_model = PricingModel.FLAT_RATE
-    with pytest.raises(Exception, match="keeps its pricing model"):
-        app.full_clean()
+    plan = PlanFactory(app=app)
+    form = {
+        "publisher": app.publisher.pk,
+        "offer_id": app.offer_id,
+        "name": app.name,
+        "summary": app.summary,
+        "description": app.description,
+        "category": app.category,
+        "pricing_model": PricingModel.FLAT_RATE,
+        "is_published": "on",
+        "plans-TOTAL_FORMS": "1",
+        "plans-INITIAL_FORMS": "1",
+        "plans-MIN_NUM_FORMS": "0",
+        "plans-MAX_NUM_FORMS": "1000",
+        "plans-0-id": plan.pk,
+        "plans-0-app": app.pk,
+        "plans-0-plan_id": plan.plan_id,
+        "plans-0-name": plan.name,
+        "plans-0-term": plan.term,
+        "plans-0-min_quantity": "1",
+        "plans-0-max_quantity": "500",
+    }
+    response = login(operator).post(f"/admin/publishers/app/{app.pk}/change/", form)
+    assert response.status_code == 200
+    assert b"keeps its pricing model" in response.content
     assert App.objects.get().pricing_model == PricingModel.PER_SEAT
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("contact_emails", "", None),
+        ("contact_emails", "null", None),
+        ("contact_emails", '{"a": 1}', "Give a list of e-mail addresses."),
+        ("contact_emails", '["not-an-address"]', "is not an e-mail address"),
+        ("country", "gb", "Two capital letters"),
+    ],
+)
+def test_publisher_admin_input_is_checked_field_by_field(login, operator, field, value, message):
+    form = {
+        "name": "Acme",
+        "slug": "acme",
+        "is_active": "on",
+        "legal_name": "Acme Ltd.",
+        "address_line1": "1 Road",
+        "city": "Leeds",
+        "country": "GB",
+        "support_url": "https://acme.example/",
+        "support_email": "s@acme.example",
+        "contact_emails": "[]",
+        "landing_page_url": "https://acme.example/go",
+        "apps-TOTAL_FORMS": "0",
+        "apps-INITIAL_FORMS": "0",
+        "apps-MIN_NUM_FORMS": "0",
+        "apps-MAX_NUM_FORMS": "1000",
+        field: value,
+    }
+    response = login(operator).post("/admin/publishers/publisher/add/", form)
+    if message is None:
+        assert response.status_code == 302
+        assert Publisher.objects.get().contact_emails == []
+    else:
+        assert response.status_code == 200
+        assert message in response.content.decode()
+        assert not Publisher.objects.exists()
 
 
 def test_admin_lists_and_searches_the_catalog(login, operator):

@@ -371,3 +371,24 @@ def test_publishers_not_in_the_file_are_left_alone(tenant, tmp_path, capsys):
     other = PublisherFactory(slug="someone-else")
     load(write(tmp_path, catalog()), capsys)
     assert Publisher.objects.filter(pk=other.pk, name=other.name).exists()
+
+
+def test_a_dry_run_counts_the_changes_and_keeps_none(tenant, tmp_path, capsys):
+    path = write(tmp_path, catalog())
+    call_command("load_catalog", path, "--dry-run")
+    assert capsys.readouterr().out.startswith("Would load catalog.json:")
+    assert snapshot() == ([], [], [], [], [])
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('{"publishers": [' + "1" * 5000 + "]}", "catalog.json: Exceeds the limit"),
+        ('{"publishers": [{"slug": "a\\u0000b"}]}', "catalog.json:1: publishers[0].slug: text"),
+        ('{"publishers": [{"name": "\\ud800"}]}', "catalog.json:1: publishers[0].name: text"),
+    ],
+)
+def test_text_the_database_cannot_store_is_a_clear_error(tenant, tmp_path, text, message):
+    lines = refusal(write(tmp_path, text))
+    assert any(line.startswith(message) for line in lines), lines
+    assert snapshot() == ([], [], [], [], [])

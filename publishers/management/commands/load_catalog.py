@@ -34,15 +34,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--demo", action="store_true", help=f"load the demo catalog ({DEMO_CATALOG.name})"
         )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="check and count the changes, keep none"
+        )
 
-    def handle(self, *args, file, demo, **options):
+    def handle(self, *args, file, demo, dry_run, **options):
         if bool(file) == demo:
             raise CommandError("Give either a catalog file or --demo.")
         path = DEMO_CATALOG if demo else Path(file)
         try:
-            summary = services.catalog_load(catalog=read_catalog(path))
+            summary = services.catalog_load(catalog=read_catalog(path), dry_run=dry_run)
         except CatalogError as error:
             count = len(error.errors)
             heading = f"{path.name}: {count} error{'s' if count != 1 else ''}, nothing loaded"
             raise CommandError("\n".join([heading, *error.errors])) from None
-        self.stdout.write(f"Loaded {path.name}: {summary}.")
+        verb = "Would load" if dry_run else "Loaded"
+        self.stdout.write(f"{verb} {path.name}: {summary}.")
