@@ -23,7 +23,11 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/portal
 os.environ["DEBUG"] = "false"
 os.environ["PORTAL_BASE_URL"] = "http://testserver"
 
+import warnings  # noqa: E402
+
 import django  # noqa: E402
+
+warnings.filterwarnings("ignore", message="No directory at")  # no collectstatic here
 
 django.setup()
 

@@ -7,7 +7,7 @@ class PublishersConfig(AppConfig):
     verbose_name = "Catalog"
 
     def ready(self):
-        from .counts import catalog_changed
+        from .cache import catalog_changed
         from .models import App, Plan, Price, Publisher
 
         for model in (Publisher, App, Plan, Price):

@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from portal.regions import CURRENCIES
 
+from .cache import invited_plan_ids
+
 MAX_SEATS = 10_000
 CURRENCY_CHOICES = [(code, code) for code in CURRENCIES]
 
@@ -228,10 +230,12 @@ class App(models.Model):
 
 
 def _visible(tenant, plan_ref="pk") -> Q:
-    """Public plans, and private plans meant for this tenant (`plan_ref` names the plan)."""
-    invited = Plan.allowed_tenants.through.objects.filter(plan=OuterRef(plan_ref), tenant=tenant)
+    """Public plans, and private plans meant for this tenant (`plan_ref` names the plan).
+
+    The invitations come from the catalog cache: a short list, not a subquery in every
+    catalog query."""
     prefix = "" if plan_ref == "pk" else "plan__"
-    return Q(**{f"{prefix}is_private": False}) | Q(Exists(invited))
+    return Q(**{f"{prefix}is_private": False}) | Q(**{f"{plan_ref}__in": invited_plan_ids(tenant)})
 
 
 class PlanQuerySet(models.QuerySet):

@@ -4,7 +4,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from . import permissions
-from .counts import CachedCountPaginator
+from .cache import CachedCountPaginator
 from .forms import MarketplaceFilterForm
 from .models import App
 

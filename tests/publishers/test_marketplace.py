@@ -199,3 +199,13 @@ def test_a_full_page_costs_a_fixed_number_of_queries(
     assert len(response.context["page"]) == 24
     with django_assert_num_queries(4):  # the results region alone: no tenant switcher
         client.get(URL, {"page": 2}, headers={"HX-Request": "true", "HX-Target": "results"})
+
+
+def test_a_new_invitation_shows_the_private_plan_at_once(login, tenant, admin):
+    plan = PlanFactory(app=AppFactory(name="Bespoke"), is_private=True)
+    client = login(admin)
+    assert names(client.get(URL)) == []
+    plan.allowed_tenants.add(tenant)  # the cached invitations and count follow
+    assert names(client.get(URL)) == ["Bespoke"]
+    plan.allowed_tenants.remove(tenant)
+    assert names(client.get(URL)) == []
