@@ -176,6 +176,7 @@ class Membership(models.Model):
     objects = MembershipQuerySet.as_manager()
 
     via_partner = None  # set on the unsaved memberships partners act through
+    is_sole_admin = False  # set by the members page on a tenant's only admin
 
     class Meta:
         ordering = ["user__email"]

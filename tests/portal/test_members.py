@@ -134,6 +134,7 @@ def test_the_last_admin_cannot_be_demoted(login, tenant, admin):
     )
     assert htmx.status_code == 422
     assert b"at least one admin" in htmx.content
+    assert b"Only admin" in htmx.content  # the row still offers no removal
     assert not AuditEvent.objects.filter(verb="member.change_role").exists()
 
 
@@ -223,3 +224,12 @@ def test_members_page_queries_do_not_grow_with_members(
     client = login(admin)
     with django_assert_max_num_queries(9):
         assert client.get(url(tenant)).status_code == 200
+
+
+def test_the_only_admin_is_offered_no_remove_link(login, tenant, admin, reader):
+    html = login(admin).get(url(tenant)).content.decode()
+    admin_m = Membership.objects.get(user=admin)
+    reader_m = Membership.objects.get(user=reader)
+    assert f"{admin_m.uuid}/remove/" not in html
+    assert "Only admin" in html
+    assert f"{reader_m.uuid}/remove/" in html
