@@ -139,13 +139,6 @@ class MembershipQuerySet(TenantOwnedQuerySet):
         tenant = Tenant.objects.filter(slug=slug).first()
         return tenant and self._through_partner(user, tenant)
 
-    def effective(self, *, user, tenant):
-        """The user's membership of the tenant: real, or built from a partner relationship."""
-        if not user.is_authenticated:
-            return None
-        real = self.filter(user=user, tenant=tenant).select_related("tenant", "user").first()
-        return real or self._through_partner(user, tenant)
-
     def _through_partner(self, user, tenant):
         """A partner's admins and billing admins act in a customer tenant as billing admins;
         the membership built for them is never saved and names the partner in `via_partner`."""

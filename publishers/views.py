@@ -36,9 +36,9 @@ def app_list(request):
         apps = apps.matching(
             text=data["q"], category=data["category"], pricing_model=data["pricing"]
         )
+        asked = f"{request.tenant.pk}:{sorted(data.items())}"  # the count's cache key
     else:
-        apps = apps.none()
-    asked = f"{request.tenant.pk}:{sorted(form.cleaned_data.items()) if form.is_valid() else ''}"
+        apps, asked = apps.none(), f"{request.tenant.pk}:invalid"
     page = CachedCountPaginator(apps, PAGE_SIZE, key=asked).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

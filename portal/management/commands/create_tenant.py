@@ -19,12 +19,8 @@ class Command(BaseCommand):
             tenant = services.tenant_create(
                 name=name, country=country, slug=slug, actor=Actor.system("manage.py")
             )
-        except (ValidationError, UnsupportedCountry) as error:
-            raise CommandError(_one_line(error)) from None
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
+        except UnsupportedCountry as error:
+            raise CommandError(str(error)) from None
         self.stdout.write(f"Created tenant {tenant.slug} ({tenant.name}, {tenant.currency}).")
-
-
-def _one_line(error) -> str:
-    if isinstance(error, ValidationError):
-        return " ".join(error.messages)
-    return str(error)
