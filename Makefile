@@ -4,16 +4,23 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
+# Stripe for the demo and the tests: the local Stripe server (scripts/localstripe) and test keys.
+STRIPE_LOCAL := STRIPE_API_BASE=http://127.0.0.1:8420 \
+	STRIPE_JS_URL=http://127.0.0.1:8420/js.stripe.com/v3/ \
+	STRIPE_SECRET_KEY=sk_test_portal_local STRIPE_PUBLISHABLE_KEY=pk_test_portal_local \
+	STRIPE_WEBHOOK_SECRET=whsec_test_portal_local
+
 # The demo's embedded defaults, whatever the shell has: SQLite under .var/, Celery eager.
 DEMO_ENV := DEBUG=true PORTAL_BASE_URL=http://127.0.0.1:$(PORT) \
-	DATABASE_URL=sqlite:///$(CURDIR)/.var/portal.sqlite3 CELERY_TASK_ALWAYS_EAGER=true
+	DATABASE_URL=sqlite:///$(CURDIR)/.var/portal.sqlite3 CELERY_TASK_ALWAYS_EAGER=true \
+	$(STRIPE_LOCAL)
 
 # The test run: PostgreSQL and Redis (started by scripts/services when none answers).
 # Tests that are about background work start a real Celery worker themselves.
 test: export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/portal
 test: export REDIS_URL ?= redis://127.0.0.1:6379/0
 TEST_ENV := DEBUG=false SECRET_KEY=test-only-secret-key-not-for-production \
-	PORTAL_BASE_URL=http://testserver CELERY_TASK_ALWAYS_EAGER=true
+	PORTAL_BASE_URL=http://testserver CELERY_TASK_ALWAYS_EAGER=true $(STRIPE_LOCAL)
 
 .PHONY: install demo test lint lock services-stop clean
 
@@ -26,12 +33,14 @@ $(BIN)/.installed: requirements-dev.lock
 install: $(BIN)/.installed
 
 demo: install
+	$(STRIPE_LOCAL) scripts/localstripe
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --no-input
 	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
 	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
 	scripts/services
+	$(STRIPE_LOCAL) scripts/localstripe
 	scripts/ensure-chromium
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -52,6 +61,7 @@ lock: install
 
 services-stop:
 	scripts/services stop
+	scripts/localstripe stop
 
 clean:
 	rm -rf $(VENV) .var staticfiles

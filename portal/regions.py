@@ -2,8 +2,14 @@
 
 Every tenant and every bill-to address is in one of these countries; the currency a
 tenant is billed in is its country's. Nothing else in the code lists countries or rates.
+
+Each region also says what its tax id is called and shows one valid example, and
+`validate_tax_id` checks an id against the country's shape (and check digits, where the
+country has them) from `_TAX_ID_RULES`, returning it in its canonical form.
 """
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -24,6 +30,8 @@ class Region:
     tax_rate: Decimal  # percent, e.g. Decimal("20") for 20 %
     market: str  # the region as the marketplace names it ("Western Europe")
     tax_note: str = ""
+    tax_id_name: str = ""  # what the tax id is called there: "VAT number", "ABN", "EIN"
+    tax_id_example: str = ""  # one valid id, canonical form, for a form to show as a hint
 
     @property
     def tax_label(self) -> str:
@@ -45,8 +53,24 @@ CURRENCIES = {
 _US_NOTE = "US state and local sales tax is out of scope and not charged."
 
 
-def _eu(code: str, name: str, rate: str, market: str = "Western Europe") -> Region:
-    return Region(code, name, CURRENCIES["EUR"], "VAT", Decimal(rate), market)
+def _eu(
+    code: str,
+    name: str,
+    rate: str,
+    tax_id_example: str,
+    market: str = "Western Europe",
+    tax_id_name: str = "VAT number",
+) -> Region:
+    return Region(
+        code,
+        name,
+        CURRENCIES["EUR"],
+        "VAT",
+        Decimal(rate),
+        market,
+        tax_id_name=tax_id_name,
+        tax_id_example=tax_id_example,
+    )
 
 
 REGIONS: dict[str, Region] = {
@@ -60,6 +84,8 @@ REGIONS: dict[str, Region] = {
             Decimal("0"),
             "United States",
             _US_NOTE,
+            tax_id_name="EIN",
+            tax_id_example="12-3456789",
         ),
         Region(
             "PR",
@@ -69,29 +95,85 @@ REGIONS: dict[str, Region] = {
             Decimal("0"),
             "Puerto Rico",
             _US_NOTE,
+            tax_id_name="EIN",
+            tax_id_example="66-0123456",
         ),
-        Region("CA", "Canada", CURRENCIES["CAD"], "GST", Decimal("5"), "Canada"),
-        Region("GB", "United Kingdom", CURRENCIES["GBP"], "VAT", Decimal("20"), "United Kingdom"),
-        Region("AU", "Australia", CURRENCIES["AUD"], "GST", Decimal("10"), "Australia"),
-        Region("ZA", "South Africa", CURRENCIES["ZAR"], "VAT", Decimal("15"), "South Africa"),
-        Region("AR", "Argentina", CURRENCIES["USD"], "VAT", Decimal("21"), "Argentina"),
-        Region("CL", "Chile", CURRENCIES["USD"], "VAT", Decimal("19"), "Chile"),
-        _eu("FR", "France", "20", market="France"),
-        _eu("DE", "Germany", "19", market="Germany"),
-        _eu("GR", "Greece", "24", market="Greece"),
-        _eu("AT", "Austria", "20"),
-        _eu("BE", "Belgium", "21"),
-        _eu("DK", "Denmark", "25"),
-        _eu("FI", "Finland", "25.5"),
-        _eu("IE", "Ireland", "23"),
-        _eu("IT", "Italy", "22"),
-        _eu("LU", "Luxembourg", "17"),
-        _eu("NL", "Netherlands", "21"),
-        _eu("NO", "Norway", "25"),
-        _eu("PT", "Portugal", "23"),
-        _eu("ES", "Spain", "21"),
-        _eu("SE", "Sweden", "25"),
-        _eu("CH", "Switzerland", "8.1"),
+        Region(
+            "CA",
+            "Canada",
+            CURRENCIES["CAD"],
+            "GST",
+            Decimal("5"),
+            "Canada",
+            tax_id_name="GST/HST number",
+            tax_id_example="123456789RT0001",
+        ),
+        Region(
+            "GB",
+            "United Kingdom",
+            CURRENCIES["GBP"],
+            "VAT",
+            Decimal("20"),
+            "United Kingdom",
+            tax_id_name="VAT number",
+            tax_id_example="GB980780684",
+        ),
+        Region(
+            "AU",
+            "Australia",
+            CURRENCIES["AUD"],
+            "GST",
+            Decimal("10"),
+            "Australia",
+            tax_id_name="ABN",
+            tax_id_example="51824753556",
+        ),
+        Region(
+            "ZA",
+            "South Africa",
+            CURRENCIES["ZAR"],
+            "VAT",
+            Decimal("15"),
+            "South Africa",
+            tax_id_name="VAT number",
+            tax_id_example="4123456789",
+        ),
+        Region(
+            "AR",
+            "Argentina",
+            CURRENCIES["USD"],
+            "VAT",
+            Decimal("21"),
+            "Argentina",
+            tax_id_name="CUIT",
+            tax_id_example="20-12345678-6",
+        ),
+        Region(
+            "CL",
+            "Chile",
+            CURRENCIES["USD"],
+            "VAT",
+            Decimal("19"),
+            "Chile",
+            tax_id_name="RUT",
+            tax_id_example="12345678-5",
+        ),
+        _eu("FR", "France", "20", "FR40303265045", market="France"),
+        _eu("DE", "Germany", "19", "DE123456789", market="Germany"),
+        _eu("GR", "Greece", "24", "EL094259216", market="Greece"),
+        _eu("AT", "Austria", "20", "ATU13585627"),
+        _eu("BE", "Belgium", "21", "BE0403019261"),
+        _eu("DK", "Denmark", "25", "DK13585628"),
+        _eu("FI", "Finland", "25.5", "FI20774740"),
+        _eu("IE", "Ireland", "23", "IE6388047V"),
+        _eu("IT", "Italy", "22", "IT00743110157"),
+        _eu("LU", "Luxembourg", "17", "LU15027442"),
+        _eu("NL", "Netherlands", "21", "NL004495445B01"),
+        _eu("NO", "Norway", "25", "NO974761076MVA", tax_id_name="VAT number (MVA)"),
+        _eu("PT", "Portugal", "23", "PT501964843"),
+        _eu("ES", "Spain", "21", "ES12345678Z"),
+        _eu("SE", "Sweden", "25", "SE556703748501"),
+        _eu("CH", "Switzerland", "8.1", "CHE-123.456.788 MWST", tax_id_name="MWST number"),
     )
 }
 
@@ -120,3 +202,126 @@ def region_for(country: str) -> Region:
         raise UnsupportedCountry(
             f"{country!r} is not a supported country (supported: {supported})"
         ) from None
+
+
+class InvalidTaxId(ValueError):
+    """A tax id that is not in its country's shape; the message is for the user."""
+
+
+def _abn_checks(digits: str) -> bool:
+    """The ABN check: take 1 from the first digit; the weighted sum is a multiple of 89."""
+    values = [int(d) for d in digits]
+    values[0] -= 1
+    weights = (10, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19)
+    return sum(v * w for v, w in zip(values, weights, strict=True)) % 89 == 0
+
+
+def _cuit_checks(digits: str) -> bool:
+    """The CUIT check digit: 11 - (weighted sum mod 11); 11 means 0 and 10 never occurs."""
+    weights = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
+    check = 11 - sum(int(d) * w for d, w in zip(digits[:10], weights, strict=True)) % 11
+    return check != 10 and check % 11 == int(digits[10])
+
+
+def _rut_checks(digits: str) -> bool:
+    """The RUT check digit (mod 11, weights 2..7 from the right; 10 is K, 11 is 0)."""
+    body, check = digits[:-1], digits[-1]
+    total = sum(int(d) * (2 + i % 6) for i, d in enumerate(reversed(body)))
+    expected = {10: "K", 11: "0"}.get(11 - total % 11, str(11 - total % 11))
+    return check == expected
+
+
+@dataclass(frozen=True)
+class _TaxIdRule:
+    pattern: str  # matched in full against the compact id: upper case, no spaces/dots/dashes
+    canonical: str = ""  # how to write the pattern's groups back ("{0}-{1}"); "" keeps it compact
+    checks: Callable[[str], bool] | None = None  # given the compact id, are the check digits right?
+
+
+# The shape of a tax id in each country of REGIONS, matched against the compact id.
+# EU VAT numbers carry their country prefix (Greece's is EL, not GR).
+_TAX_ID_RULES: dict[str, _TaxIdRule] = {
+    "AT": _TaxIdRule(r"ATU\d{8}"),
+    "BE": _TaxIdRule(r"BE[01]\d{9}"),
+    "DE": _TaxIdRule(r"DE\d{9}"),
+    "DK": _TaxIdRule(r"DK\d{8}"),
+    "ES": _TaxIdRule(r"ES(?:[A-Z]\d{7}[A-Z0-9]|\d{8}[A-Z])"),
+    "FI": _TaxIdRule(r"FI\d{8}"),
+    "FR": _TaxIdRule(r"FR[A-HJ-NP-Z0-9]{2}\d{9}"),
+    "GR": _TaxIdRule(r"EL\d{9}"),
+    "IE": _TaxIdRule(r"IE(?:\d{7}[A-Z]{1,2}|\d[A-Z+*]\d{5}[A-Z])"),
+    "IT": _TaxIdRule(r"IT\d{11}"),
+    "LU": _TaxIdRule(r"LU\d{8}"),
+    "NL": _TaxIdRule(r"NL\d{9}B\d{2}"),
+    "PT": _TaxIdRule(r"PT\d{9}"),
+    "SE": _TaxIdRule(r"SE\d{10}01"),
+    "GB": _TaxIdRule(r"GB(?:\d{9}|\d{12}|GD\d{3}|HA\d{3})"),
+    "NO": _TaxIdRule(r"NO\d{9}MVA"),
+    "CH": _TaxIdRule(r"CHE(\d{3})(\d{3})(\d{3})(MWST|TVA|IVA)", "CHE-{0}.{1}.{2} {3}"),
+    "AU": _TaxIdRule(r"\d{11}", checks=_abn_checks),
+    "CA": _TaxIdRule(r"\d{9}RT\d{4}"),
+    "ZA": _TaxIdRule(r"4\d{9}"),
+    "US": _TaxIdRule(r"(\d{2})(\d{7})", "{0}-{1}"),
+    "PR": _TaxIdRule(r"(\d{2})(\d{7})", "{0}-{1}"),
+    "AR": _TaxIdRule(r"(\d{2})(\d{8})(\d)", "{0}-{1}-{2}", checks=_cuit_checks),
+    "CL": _TaxIdRule(r"(\d{7,8})([0-9K])", "{0}-{1}", checks=_rut_checks),
+}
+
+# Spaces (any, including non-breaking), dots, and hyphens or dashes people paste in.
+_SEPARATORS = re.compile(r"[\s.\-\u2010-\u2015]")
+
+
+def _compact(code: str, value: str) -> str:
+    compact = _SEPARATORS.sub("", value.upper())
+    if code == "GR" and compact.startswith("GR"):
+        compact = "EL" + compact[2:]
+    return compact
+
+
+def normalize_tax_id(country: str, value: str) -> str:
+    """A tax id as it is written in `country`, without checking it.
+
+    Upper case, with spaces, dots and dashes dropped; a Greek "GR" prefix becomes "EL".
+    Where the id has a conventional written form and the value has its shape, the value is
+    written that way: US/PR EIN "12-3456789", AR CUIT "20-12345678-6", CL RUT "12345678-5"
+    (no thousands dots), CH "CHE-123.456.788 MWST". Everything else is compact:
+    "DE123456789", CA "123456789RT0001", NO "NO974761076MVA". A value not in the shape is
+    returned compact. UnsupportedCountry for a country not in REGIONS.
+    """
+    code = region_for(country).code
+    rule = _TAX_ID_RULES[code]
+    compact = _compact(code, value)
+    match = re.fullmatch(rule.pattern, compact, re.ASCII)
+    if match is None or not rule.canonical:
+        return compact
+    return rule.canonical.format(*match.groups())
+
+
+def _tax_id_in(region: Region) -> str:
+    """The region's tax id, as a sentence starts: "A VAT number in Germany", "An ABN in
+    Australia", "An EIN in the United States"."""
+    article = "An" if region.tax_id_name.startswith(tuple("AEIOU")) else "A"
+    the = "the " if region.name.startswith(("United ", "Netherlands")) else ""
+    return f"{article} {region.tax_id_name} in {the}{region.name}"
+
+
+def validate_tax_id(country: str, value: str) -> str:
+    """The tax id in its canonical form (see `normalize_tax_id`), if it is in `country`'s
+    shape and its check digits (AU ABN, AR CUIT, CL RUT) are right.
+
+    InvalidTaxId otherwise, empty values included, with a message that shows the user an
+    example; UnsupportedCountry for a country not in REGIONS.
+    """
+    region = region_for(country)
+    rule = _TAX_ID_RULES[region.code]
+    compact = _compact(region.code, value)
+    shape = f"{_tax_id_in(region)} looks like {region.tax_id_example}."
+    if re.fullmatch(rule.pattern, compact, re.ASCII) is None:
+        raise InvalidTaxId(shape)
+    if rule.checks is not None and not rule.checks(compact):
+        written = normalize_tax_id(region.code, value)
+        raise InvalidTaxId(
+            f"{written} is not a valid {region.tax_id_name}: its check digits do not add up. "
+            f"{shape}"
+        )
+    return normalize_tax_id(region.code, value)

@@ -182,6 +182,48 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 
+# Stripe, for card payments. Production sets live keys; the demo and the tests point the API
+# and Stripe.js at the local Stripe server that scripts/localstripe starts.
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env("STRIPE_API_BASE", default="https://api.stripe.com").rstrip("/")
+STRIPE_JS_URL = env("STRIPE_JS_URL", default="https://js.stripe.com/v3/")
+# A Stripe call that takes longer fails with "Stripe did not answer" rather than hanging.
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=10)
+for _name, _url in (("STRIPE_API_BASE", STRIPE_API_BASE), ("STRIPE_JS_URL", STRIPE_JS_URL)):
+    if urlsplit(_url).scheme not in ("http", "https") or not urlsplit(_url).hostname:
+        raise ImproperlyConfigured(f"{_name} is not an http(s) URL: {_url!r}")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+# The card page alone may load Stripe.js, show its frames and let it reach Stripe's API.
+STRIPE_CSP = {
+    **SECURE_CSP,
+    "script-src": [CSP.SELF, _origin(STRIPE_JS_URL)],
+    "frame-src": [_origin(STRIPE_JS_URL), "https://hooks.stripe.com"],
+    "connect-src": [CSP.SELF, _origin(STRIPE_JS_URL), _origin(STRIPE_API_BASE)],
+}
+
+# Check and wire transfer: where customers send payment. Invoices print these instructions.
+REMITTANCE = {
+    "payee": env("REMITTANCE_PAYEE", default="Marketplace Operator Ltd."),
+    "bank_name": env("REMITTANCE_BANK_NAME", default="Example Bank plc"),
+    "account_name": env("REMITTANCE_ACCOUNT_NAME", default="Marketplace Operator Ltd."),
+    "iban": env("REMITTANCE_IBAN", default="GB33BUKB20201555555555"),
+    "bic": env("REMITTANCE_BIC", default="BUKBGB22"),
+    "account_number": env("REMITTANCE_ACCOUNT_NUMBER", default="55555555"),
+    "routing_number": env("REMITTANCE_ROUTING_NUMBER", default="021000021"),
+    "check_address": env(
+        "REMITTANCE_CHECK_ADDRESS",
+        default="Marketplace Operator Ltd., Lockbox 1234, 1 Example Plaza, New York, NY 10001, US",
+    ),
+}
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True

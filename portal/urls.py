@@ -49,5 +49,7 @@ urlpatterns = [
     path("accounts/", include(account_patterns)),
     path("t/<slug:tenant_slug>/", include((tenant_patterns, "portal"))),
     path("t/<slug:tenant_slug>/marketplace/", include("publishers.urls")),
+    path("t/<slug:tenant_slug>/billing/accounts/", include("billing.urls")),
+    path("webhooks/", include("billing.webhook_urls")),
     path("admin/", admin.site.urls),
 ]

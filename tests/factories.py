@@ -2,6 +2,7 @@
 
 import factory
 
+from billing.models import BillingProfile, BillingProfileRole, PaymentMethod, ProfileRole
 from portal.models import Membership, PartnerRelationship, Role, Tenant, User
 from publishers.models import App, Category, Plan, Price, PricingModel, Publisher, Term
 
@@ -91,3 +92,32 @@ class PlanFactory(factory.django.DjangoModelFactory):
     def prices(plan, create, extracted, **kwargs):
         for currency, amount in (extracted or {"USD": 400}).items():
             Price.objects.create(plan=plan, currency=currency, amount=amount)
+
+
+class BillingProfileFactory(factory.django.DjangoModelFactory):
+    """A check/wire profile of `tenant`, in its country: `BillingProfileFactory(tenant=t)`."""
+
+    class Meta:
+        model = BillingProfile
+
+    tenant = None  # required: say which tenant
+    name = factory.Sequence(lambda n: f"Profile {n}")
+    contact_name = "Casey Contact"
+    email = "ap@example.com"
+    phone = "+1 425 555 0100"
+    address_line1 = "1 Main Street"
+    city = "Redmond"
+    state = "WA"
+    postal_code = "98052"
+    country = factory.LazyAttribute(lambda p: p.tenant.country)
+    invoice_emails = factory.LazyFunction(lambda: ["ap@example.com"])
+    payment_method = PaymentMethod.CHECK_WIRE
+
+
+class BillingProfileRoleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = BillingProfileRole
+
+    profile = None  # required
+    user = None  # required: a member of the profile's tenant
+    role = ProfileRole.READER

@@ -12,9 +12,15 @@ import pytest
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from portal.models import Membership
+from billing.models import BillingProfileRole
+from portal.models import Membership, Role
 from portal.regions import CURRENCIES
-from tests.factories import PlanFactory
+from tests.factories import (
+    BillingProfileFactory,
+    BillingProfileRoleFactory,
+    MembershipFactory,
+    PlanFactory,
+)
 
 TENANT_PREFIX = "t/<slug:tenant_slug>/"
 
@@ -28,6 +34,7 @@ PUBLIC = {
     "accounts/reset/<uidb64>/<token>/": (200, "the link from the e-mail (a bad one says so)"),
     "accounts/reset/done/": (200, "says the password is set"),
     "admin/login/": (200, "Django admin log in, operator staff only"),
+    "webhooks/stripe": (405, "Stripe's events: POST only, each verified by its signature"),
 }
 # Every other Django admin page sends anonymous callers to the admin's log in.
 ADMIN_PREFIX = ("admin/", 302, "Django admin: operator staff only")
@@ -40,11 +47,24 @@ def private_app(tenant):
     return plan.app
 
 
+def profile_role(tenant):
+    """A role granted to a member on a profile of the tenant (the same one for
+    <profile_uuid> and <role_uuid>)."""
+    existing = BillingProfileRole.objects.filter(profile__tenant=tenant).first()
+    if existing is not None:
+        return existing
+    profile = BillingProfileFactory(tenant=tenant)
+    member = MembershipFactory(tenant=tenant, role=Role.MEMBER)
+    return BillingProfileRoleFactory(profile=profile, user=member.user)
+
+
 SAMPLE_VALUES = {
     # URL argument -> function of the target tenant giving a sample value.
     "tenant_slug": lambda tenant: tenant.slug,
     "member_uuid": lambda tenant: Membership.objects.filter(tenant=tenant).first().uuid,
     "app_uuid": lambda tenant: private_app(tenant).uuid,
+    "profile_uuid": lambda tenant: profile_role(tenant).profile.uuid,
+    "role_uuid": lambda tenant: profile_role(tenant).uuid,
     "uidb64": lambda tenant: "MQ",
     "token": lambda tenant: "set-password",
     "app_label": lambda tenant: "portal",

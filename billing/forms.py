@@ -1,0 +1,172 @@
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from portal.models import Membership, Role
+from portal.regions import REGIONS, InvalidTaxId, validate_tax_id
+
+from .models import BillingProfile, PaymentMethod, ProfileRole
+
+MAX_INVOICE_EMAILS = 10
+# Countries whose addresses need a state or province.
+STATE_REQUIRED = {"US", "CA", "AU"}
+PHONE = re.compile(r"^\+?[0-9 ()./-]{6,30}$")
+
+
+class BillingProfileForm(forms.ModelForm):
+    """A profile's contact, address and invoice settings; on creation, how it pays.
+
+    `validate_url`, when given, makes each field check itself with htmx as it changes.
+    """
+
+    invoice_emails = forms.CharField(
+        label="Invoice e-mail recipients",
+        help_text="Who receives the invoices. Separate several addresses with commas.",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    payment_method = forms.ChoiceField(
+        label="Payment method",
+        choices=[
+            (PaymentMethod.CARD, "Card (you add it next)"),
+            (PaymentMethod.CHECK_WIRE, "Check or wire transfer"),
+        ],
+        initial=PaymentMethod.CARD,
+        widget=forms.RadioSelect,
+    )
+
+    class Meta:
+        model = BillingProfile
+        fields = [
+            "name",
+            "contact_name",
+            "email",
+            "phone",
+            "address_line1",
+            "address_line2",
+            "city",
+            "state",
+            "postal_code",
+            "country",
+            "po_number",
+            "tax_id",
+        ]
+        labels = {"name": "Profile name", "tax_id": "Tax id"}
+        help_texts = {
+            "name": "How people in your organization tell this profile apart.",
+            "country": "Sets the currency the profile is billed in.",
+            "po_number": "Printed on every invoice, if your purchasing needs one.",
+        }
+        error_messages = {
+            "country": {
+                "invalid_choice": "We bill only in the supported countries: choose one "
+                "from the list."
+            }
+        }
+        widgets = {"email": forms.EmailInput(attrs={"autocomplete": "email"})}
+
+    def __init__(self, *args, validate_url: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            del self.fields["payment_method"]  # changed on the Payment method tab
+            self.initial["invoice_emails"] = ", ".join(self.instance.invoice_emails)
+        examples = ", ".join(
+            f"{r.code} {r.tax_id_example}" for r in REGIONS.values() if r.code in ("DE", "GB")
+        )
+        self.fields["tax_id"].help_text = (
+            f"Optional: your VAT, GST or business number, as your country writes it "
+            f"(for example {examples})."
+        )
+        self.fields["country"].choices = [("", "Choose a country"), *self.fields["country"].choices]
+        for name, field in self.fields.items():
+            if validate_url and name != "payment_method":
+                field.widget.attrs.update(
+                    {
+                        "hx-post": validate_url,
+                        "hx-trigger": "change",
+                        "hx-target": "closest .field",
+                        "hx-swap": "outerHTML",
+                    }
+                )
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"].strip()
+        if not PHONE.match(phone) or sum(c.isdigit() for c in phone) < 6:
+            raise ValidationError("Enter a phone number: digits, spaces and an optional +.")
+        return phone
+
+    def clean_invoice_emails(self):
+        raw = self.cleaned_data["invoice_emails"]
+        emails = []
+        for email in re.split(r"[,;\s]+", raw.strip()):
+            if not email:
+                continue
+            try:
+                validate_email(email)
+            except ValidationError:
+                raise ValidationError(f"{email} is not an e-mail address.") from None
+            if email.lower() not in emails:
+                emails.append(email.lower())
+        if not emails:
+            raise ValidationError("Give at least one e-mail address for invoices.")
+        if len(emails) > MAX_INVOICE_EMAILS:
+            raise ValidationError(f"At most {MAX_INVOICE_EMAILS} addresses.")
+        return emails
+
+    def clean(self):
+        data = super().clean()
+        country = data.get("country")
+        if not country:
+            return data
+        if data.get("tax_id"):
+            try:
+                data["tax_id"] = validate_tax_id(country, data["tax_id"])
+            except InvalidTaxId as error:
+                self.add_error("tax_id", str(error))
+        if country in STATE_REQUIRED and not data.get("state"):
+            self.add_error("state", f"Addresses in {REGIONS[country].name} need a state.")
+        instance = self.instance
+        if (
+            instance.pk
+            and REGIONS[country].currency.code != instance.currency
+            and instance.currency_is_fixed
+        ):
+            self.add_error(
+                "country",
+                f"This profile is in use, so it stays billed in {instance.currency}: "
+                f"choose a country billed in {instance.currency}.",
+            )
+        return data
+
+    def values(self) -> dict:
+        """The edited values, as the services take them."""
+        data = dict(self.cleaned_data)
+        data.pop("payment_method", None)
+        return data
+
+
+class PaymentMethodForm(forms.Form):
+    method = forms.ChoiceField(choices=PaymentMethod.choices)
+
+
+class CardConfirmForm(forms.Form):
+    setup_intent = forms.RegexField(regex=r"^seti_\w+$", max_length=255)
+
+
+class RoleGrantForm(forms.Form):
+    user = forms.TypedChoiceField(label="Person", coerce=int)
+    role = forms.ChoiceField(choices=ProfileRole.choices, initial=ProfileRole.INVOICE_MANAGER)
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Admins and billing admins own every profile already: there is nothing to grant them.
+        members = (
+            Membership.objects.for_tenant(tenant)
+            .filter(role__in=(Role.READER, Role.MEMBER))
+            .select_related("user")
+        )
+        self.fields["user"].choices = [
+            ("", "Choose a person"),
+            *((m.user_id, m.user.get_full_name() + f" ({m.user.email})") for m in members),
+        ]

@@ -1,0 +1,85 @@
+"""Who may do what with billing profiles. Views and templates ask these same functions.
+
+A person's role on a profile is the strongest of what their tenant role amounts to (admins
+and billing admins own every profile, readers read them all) and the role granted to them
+on that profile. Owners manage everything, permissions included; contributors everything
+but permissions; invoice managers read and pay invoices; readers read.
+"""
+
+from portal.models import Membership, Role
+
+from .models import TENANT_ROLE_ON_PROFILES, BillingProfile, BillingProfileRole, ProfileRole
+
+_MISSING = object()
+
+
+def profile_role(membership: Membership, profile: BillingProfile) -> str | None:
+    """The member's role on the profile, or None when they have none (the profile is then
+    hidden from them). Uses `held_role` when the profile came from `visible_to`."""
+    tenant_wide = TENANT_ROLE_ON_PROFILES.get(membership.role)
+    if tenant_wide == ProfileRole.OWNER or membership.is_effective:
+        return tenant_wide
+    held = getattr(profile, "held_role", _MISSING)
+    if held is _MISSING:
+        held = (
+            BillingProfileRole.objects.filter(profile=profile, user=membership.user_id)
+            .values_list("role", flat=True)
+            .first()
+        )
+    return ProfileRole.strongest(tenant_wide, held)
+
+
+def _has_role(membership, profile, *roles) -> bool:
+    return profile is not None and profile_role(membership, profile) in roles
+
+
+def can_view_billing_accounts(membership: Membership, obj=None) -> bool:
+    """The Billing accounts pages: everyone with a role on at least one profile."""
+    if membership.role in TENANT_ROLE_ON_PROFILES:
+        return True
+    if membership.role != Role.MEMBER or membership.is_effective:
+        return False
+    if not hasattr(membership, "_holds_profile_roles"):  # asked by the navigation on each page
+        membership._holds_profile_roles = BillingProfileRole.objects.filter(
+            user=membership.user_id, profile__tenant=membership.tenant_id
+        ).exists()
+    return membership._holds_profile_roles
+
+
+def can_create_billing_profile(membership: Membership, obj=None) -> bool:
+    return membership.role in (Role.ADMIN, Role.BILLING_ADMIN)
+
+
+def can_make_default_billing_profile(membership: Membership, obj=None) -> bool:
+    """Which profile new purchases use is a tenant-wide choice: admins and billing admins."""
+    return can_create_billing_profile(membership)
+
+
+def can_view_billing_profile(membership: Membership, obj: BillingProfile | None = None) -> bool:
+    return profile_role(membership, obj) is not None if obj is not None else False
+
+
+def can_edit_billing_profile(membership: Membership, obj: BillingProfile | None = None) -> bool:
+    return _has_role(membership, obj, ProfileRole.OWNER, ProfileRole.CONTRIBUTOR)
+
+
+def can_manage_payment_method(membership: Membership, obj: BillingProfile | None = None) -> bool:
+    return _has_role(membership, obj, ProfileRole.OWNER, ProfileRole.CONTRIBUTOR)
+
+
+def can_delete_billing_profile(membership: Membership, obj: BillingProfile | None = None) -> bool:
+    return _has_role(membership, obj, ProfileRole.OWNER, ProfileRole.CONTRIBUTOR)
+
+
+def can_manage_profile_roles(membership: Membership, obj: BillingProfile | None = None) -> bool:
+    return _has_role(membership, obj, ProfileRole.OWNER)
+
+
+def can_view_invoices(membership: Membership, obj: BillingProfile | None = None) -> bool:
+    return can_view_billing_profile(membership, obj)
+
+
+def can_pay_invoices(membership: Membership, obj: BillingProfile | None = None) -> bool:
+    return _has_role(
+        membership, obj, ProfileRole.OWNER, ProfileRole.CONTRIBUTOR, ProfileRole.INVOICE_MANAGER
+    )

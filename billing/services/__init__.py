@@ -1,0 +1,49 @@
+"""Every write to billing profiles, their roles and payment methods: one function per use case.
+
+Stripe is called before the database transaction, so when Stripe fails nothing is written;
+each function then locks the profile row, writes, and records its audit event.
+"""
+
+from .cards import (
+    CardSetup,
+    CardSetupError,
+    billing_profile_card_check,
+    billing_profile_card_confirm,
+    billing_profile_card_forget,
+    billing_profile_card_setup,
+    billing_profile_set_payment_method,
+    billing_profile_stripe_forget,
+)
+from .events import stripe_event_handle
+from .profiles import (
+    EDITABLE_FIELDS,
+    billing_profile_create,
+    billing_profile_delete,
+    billing_profile_make_default,
+    billing_profile_update,
+)
+from .roles import (
+    billing_profile_role_grant,
+    billing_profile_role_revoke,
+    billing_profile_roles_of_departed_member,
+)
+
+__all__ = [
+    "EDITABLE_FIELDS",
+    "CardSetup",
+    "CardSetupError",
+    "billing_profile_card_check",
+    "billing_profile_card_confirm",
+    "billing_profile_card_forget",
+    "billing_profile_card_setup",
+    "billing_profile_create",
+    "billing_profile_delete",
+    "billing_profile_make_default",
+    "billing_profile_role_grant",
+    "billing_profile_role_revoke",
+    "billing_profile_roles_of_departed_member",
+    "billing_profile_set_payment_method",
+    "billing_profile_stripe_forget",
+    "billing_profile_update",
+    "stripe_event_handle",
+]

@@ -1,0 +1,258 @@
+"""Stripe, and the only module that imports it.
+
+The key, the API base (the local Stripe server in the demo and tests) and a timeout come
+from settings. Every create call carries an idempotency key. Stripe's errors come out as
+`StripeFailure` and its kinds, whose text a person can read on the page.
+"""
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+
+import stripe
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+
+class StripeFailure(Exception):
+    """Stripe refused or failed; `str(error)` says so in words for the user."""
+
+
+class StripeUnavailable(StripeFailure):
+    """Stripe could not be reached, did not answer in time, or is not set up."""
+
+
+class StripeObjectMissing(StripeFailure):
+    """Stripe does not know the id (deleted, or from another Stripe account or state)."""
+
+
+class CardRefused(StripeFailure):
+    """The card was declined or is invalid; the text is Stripe's."""
+
+
+class WebhookSignatureInvalid(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Card:
+    payment_method_id: str
+    customer_id: str | None  # None until attached to a customer
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+
+
+@dataclass(frozen=True)
+class SetupOutcome:
+    id: str
+    status: str  # "succeeded", or what stopped it
+    customer_id: str | None
+    card: Card | None
+    error: str  # Stripe's message when the setup failed
+
+
+UNREACHABLE = (
+    "Stripe, our card processor, could not be reached, so nothing was changed. "
+    "Try again in a few minutes."
+)
+
+
+@cache
+def _client(api_key: str, api_base: str, timeout: float) -> stripe.StripeClient:
+    return stripe.StripeClient(
+        api_key,
+        base_addresses={"api": api_base},
+        http_client=stripe.RequestsClient(timeout=timeout),
+        max_network_retries=1,
+    )
+
+
+def client() -> stripe.StripeClient:
+    if not settings.STRIPE_SECRET_KEY:
+        raise StripeUnavailable("Card payments are not set up on this portal yet.")
+    return _client(
+        settings.STRIPE_SECRET_KEY, settings.STRIPE_API_BASE, settings.STRIPE_TIMEOUT_SECONDS
+    )
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """Stripe's exceptions as ours, each with a message for people."""
+    try:
+        yield
+    except stripe.CardError as error:
+        raise CardRefused(error.user_message or "The card was declined.") from error
+    except stripe.APIConnectionError as error:
+        log.warning("Stripe unreachable: %s", error)
+        raise StripeUnavailable(UNREACHABLE) from error
+    except (stripe.AuthenticationError, stripe.PermissionError) as error:
+        log.error("Stripe refused the portal's key: %s", error)
+        raise StripeUnavailable(
+            "Card payments are unavailable: Stripe refused the portal's credentials. "
+            "Nothing was changed; the operator has been told."
+        ) from error
+    except stripe.RateLimitError as error:
+        raise StripeUnavailable("Stripe is busy; nothing was changed. Try again.") from error
+    except stripe.InvalidRequestError as error:
+        if error.http_status == 404 or error.code == "resource_missing":
+            raise StripeObjectMissing("Stripe no longer knows this card or customer.") from error
+        log.error("Stripe refused a request: %s", error)
+        raise StripeFailure(error.user_message or "Stripe refused the request.") from error
+    except stripe.StripeError as error:
+        log.error("Stripe error: %s", error)
+        raise StripeFailure(error.user_message or "Stripe failed; nothing was changed.") from error
+
+
+def _card(payment_method) -> Card:
+    details = payment_method.card
+    customer = payment_method.customer
+    return Card(
+        payment_method_id=payment_method.id,
+        customer_id=customer if isinstance(customer, str) or customer is None else customer.id,
+        brand=details.brand,
+        last4=details.last4,
+        exp_month=int(details.exp_month),
+        exp_year=int(details.exp_year),
+    )
+
+
+def customer_create(
+    *, idempotency_key: str, name: str, email: str, phone: str, address: dict, metadata: dict
+) -> str:
+    """A new Stripe customer; its id."""
+    params = {
+        "name": name,
+        "email": email,
+        "phone": phone,
+        "address": {key: value for key, value in address.items() if value},
+        "metadata": metadata,
+    }
+    with _translated():
+        customer = client().v1.customers.create(
+            params=params, options={"idempotency_key": idempotency_key}
+        )
+    return customer.id
+
+
+def customer_exists(customer_id: str) -> bool:
+    try:
+        with _translated():
+            customer = client().v1.customers.retrieve(customer_id)
+    except StripeObjectMissing:
+        return False
+    return not getattr(customer, "deleted", False)
+
+
+def customer_default_payment_method(customer_id: str) -> str | None:
+    """The id of the customer's default payment method at Stripe, None if it has none."""
+    with _translated():
+        customer = client().v1.customers.retrieve(customer_id)
+    if getattr(customer, "deleted", False):
+        raise StripeObjectMissing("Stripe no longer knows this customer.")
+    settings_ = customer.invoice_settings
+    default = settings_.default_payment_method if settings_ else None
+    return default if isinstance(default, str) or default is None else default.id
+
+
+def customer_set_default_payment_method(customer_id: str, payment_method_id: str) -> None:
+    with _translated():
+        client().v1.customers.update(
+            customer_id,
+            params={"invoice_settings": {"default_payment_method": payment_method_id}},
+        )
+
+
+def customer_delete(customer_id: str) -> None:
+    """Delete the customer (and so detach its cards); a customer already gone is fine."""
+    try:
+        with _translated():
+            client().v1.customers.delete(customer_id)
+    except StripeObjectMissing:
+        pass
+
+
+def setup_intent_create(*, customer_id: str, idempotency_key: str, metadata: dict) -> str:
+    """A SetupIntent to save a card for later, off-session charges; its client secret."""
+    with _translated():
+        intent = client().v1.setup_intents.create(
+            params={
+                "customer": customer_id,
+                "usage": "off_session",
+                "payment_method_types": ["card"],
+                "metadata": metadata,
+            },
+            options={"idempotency_key": idempotency_key},
+        )
+    return intent.client_secret
+
+
+def setup_intent_outcome(setup_intent_id: str) -> SetupOutcome:
+    """What became of a SetupIntent, read back from Stripe (never from the browser)."""
+    with _translated():
+        intent = client().v1.setup_intents.retrieve(
+            setup_intent_id, params={"expand": ["payment_method"]}
+        )
+    values = intent.to_dict()
+    payment_method = intent.payment_method if values.get("payment_method") else None
+    error = values.get("last_setup_error") or {}
+    customer = values.get("customer")
+    return SetupOutcome(
+        id=intent.id,
+        status=values.get("status", ""),
+        customer_id=customer if isinstance(customer, str) or customer is None else customer["id"],
+        card=_card(payment_method) if payment_method is not None and payment_method.card else None,
+        error=error.get("message", ""),
+    )
+
+
+def payment_method_card(payment_method_id: str) -> Card:
+    with _translated():
+        payment_method = client().v1.payment_methods.retrieve(payment_method_id)
+    if payment_method.type != "card":
+        raise StripeFailure("That payment method is not a card.")
+    return _card(payment_method)
+
+
+def payment_method_attach(payment_method_id: str, customer_id: str) -> None:
+    with _translated():
+        client().v1.payment_methods.attach(payment_method_id, params={"customer": customer_id})
+
+
+def payment_method_detach(payment_method_id: str) -> None:
+    """Detach a card from its customer; one Stripe no longer knows is fine."""
+    try:
+        with _translated():
+            client().v1.payment_methods.detach(payment_method_id)
+    except StripeObjectMissing:
+        pass
+
+
+def demo_card_setup(*, customer_id: str, idempotency_key: str) -> str:
+    """Save Stripe's test Visa (4242) on the customer, as a person would through the card
+    form; the SetupIntent's id. For demo data only: test-mode Stripe knows `pm_card_visa`."""
+    with _translated():
+        intent = client().v1.setup_intents.create(
+            params={"customer": customer_id, "usage": "off_session"},
+            options={"idempotency_key": idempotency_key},
+        )
+        intent = client().v1.setup_intents.confirm(
+            intent.id, params={"payment_method": "pm_card_visa"}
+        )
+    return intent.id
+
+
+def webhook_event(payload: bytes, signature: str) -> dict:
+    """The event Stripe signed, as a dict; WebhookSignatureInvalid when the
+    `Stripe-Signature` header does not match STRIPE_WEBHOOK_SECRET (or is too old)."""
+    if not settings.STRIPE_WEBHOOK_SECRET:
+        raise WebhookSignatureInvalid("STRIPE_WEBHOOK_SECRET is not set.")
+    try:
+        event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
+    except (stripe.SignatureVerificationError, ValueError) as error:
+        raise WebhookSignatureInvalid(str(error)) from error
+    return event.to_dict()
