@@ -114,6 +114,7 @@ class BillingProfile(models.Model):
                 name="billing_profile_one_default_per_tenant",
             ),
             models.UniqueConstraint("tenant", Lower("name"), name="billing_profile_name_unique_ci"),
+            models.CheckConstraint(condition=~Q(name=""), name="billing_profile_name_given"),
             models.CheckConstraint(
                 condition=Q(country__in=sorted(REGIONS)),
                 name="billing_profile_country_supported",

@@ -11,6 +11,7 @@ from .cards import (
     billing_profile_card_confirm,
     billing_profile_card_forget,
     billing_profile_card_setup,
+    billing_profile_demo_card,
     billing_profile_set_payment_method,
     billing_profile_stripe_forget,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "billing_profile_card_setup",
     "billing_profile_create",
     "billing_profile_delete",
+    "billing_profile_demo_card",
     "billing_profile_make_default",
     "billing_profile_role_grant",
     "billing_profile_role_revoke",

@@ -212,13 +212,13 @@ def billing_profile_card_check(*, profile: BillingProfile, actor: Actor) -> Bill
     card again) when it does not. StripeUnavailable passes through: the caller says so."""
     if not profile.has_card:
         return profile
+    if not stripe_gateway.customer_exists(profile.stripe_customer_id):
+        return billing_profile_stripe_forget(profile=profile, actor=actor)
     try:
         card = stripe_gateway.payment_method_card(profile.stripe_payment_method_id)
     except StripeObjectMissing:
         card = None
     if card is None or card.customer_id != profile.stripe_customer_id:
-        if not stripe_gateway.customer_exists(profile.stripe_customer_id):
-            return billing_profile_stripe_forget(profile=profile, actor=actor)
         return billing_profile_card_forget(
             profile=profile,
             actor=actor,
@@ -226,3 +226,15 @@ def billing_profile_card_check(*, profile: BillingProfile, actor: Actor) -> Bill
             payment_method_id=profile.stripe_payment_method_id,
         )
     return profile
+
+
+def billing_profile_demo_card(*, profile: BillingProfile, actor: Actor) -> BillingProfile:
+    """Demo data only: save Stripe's test Visa 4242 on the profile, through the same
+    SetupIntent path as the card form (test-mode Stripe and the local Stripe server only)."""
+    customer_id = _ensure_stripe_customer(profile, actor)
+    setup_intent_id = stripe_gateway.demo_card_setup(
+        customer_id=customer_id, idempotency_key=f"demo-card-{profile.uuid}-{uuid.uuid4()}"
+    )
+    return billing_profile_card_confirm(
+        profile=profile, setup_intent_id=setup_intent_id, actor=actor
+    )

@@ -1,0 +1,127 @@
+"""/webhooks/stripe with events built and signed here (the local Stripe server sends none)."""
+
+import time
+import uuid
+
+import pytest
+from django.urls import reverse
+
+from billing import stripe_gateway
+from billing.models import PaymentMethod, StripeEvent
+from portal.models import AuditEvent
+
+from .conftest import confirm_card_in_browser, signed
+from .test_cards import add_card, card_url
+
+
+def event(kind: str, obj: dict) -> dict:
+    return {
+        "id": f"evt_{uuid.uuid4().hex[:24]}",
+        "object": "event",
+        "type": kind,
+        "created": int(time.time()),
+        "data": {"object": obj},
+    }
+
+
+def deliver(client, evt, **signing):
+    body, signature = signed(evt, **signing)
+    return client.post(
+        reverse("stripe_webhook"),
+        body,
+        content_type="application/json",
+        headers={"Stripe-Signature": signature},
+    )
+
+
+@pytest.fixture
+def card_profile(login, billing_admin, profile):
+    add_card(login(billing_admin), profile)
+    profile.refresh_from_db()
+    assert profile.has_card
+    return profile
+
+
+def test_a_detached_card_is_forgotten_once_and_a_replay_changes_nothing(client, card_profile):
+    evt = event(
+        "payment_method.detached",
+        {"id": card_profile.stripe_payment_method_id, "object": "payment_method"},
+    )
+    first = deliver(client, evt)
+    assert first.status_code == 200
+    card_profile.refresh_from_db()
+    assert card_profile.needs_card  # still pays by card, and asks for one
+    assert AuditEvent.objects.filter(verb="billing_profile.card_removed").count() == 1
+    replay = deliver(client, evt)
+    assert replay.status_code == 200
+    assert replay.content == b"replay: already handled"
+    assert AuditEvent.objects.filter(verb="billing_profile.card_removed").count() == 1
+    assert StripeEvent.objects.filter(event_id=evt["id"]).count() == 1
+
+
+@pytest.mark.parametrize(
+    "signing",
+    [
+        {"secret": "whsec_someone_else"},
+        {"timestamp": int(time.time()) - 3600},  # an old capture, replayed
+    ],
+)
+def test_a_bad_signature_is_400_and_changes_nothing(client, card_profile, signing):
+    evt = event(
+        "payment_method.detached",
+        {"id": card_profile.stripe_payment_method_id, "object": "payment_method"},
+    )
+    response = deliver(client, evt, **signing)
+    assert response.status_code == 400
+    card_profile.refresh_from_db()
+    assert card_profile.has_card
+    assert not StripeEvent.objects.exists()
+
+
+def test_an_unsigned_post_is_400(client):
+    response = client.post(reverse("stripe_webhook"), "{}", content_type="application/json")
+    assert response.status_code == 400
+
+
+def test_the_profile_follows_a_default_card_changed_at_stripe(client, card_profile):
+    """Someone set another card as the customer's default in Stripe's dashboard."""
+    customer = card_profile.stripe_customer_id
+    secret = stripe_gateway.setup_intent_create(
+        customer_id=customer, idempotency_key=str(uuid.uuid4()), metadata={}
+    )
+    confirm_card_in_browser(secret, "5555555555554444")
+    outcome = stripe_gateway.setup_intent_outcome(secret.split("_secret_")[0])
+    stripe_gateway.payment_method_attach(outcome.card.payment_method_id, customer)
+    stripe_gateway.customer_set_default_payment_method(customer, outcome.card.payment_method_id)
+    # The event's body may be stale: the handler reads the customer back from Stripe.
+    response = deliver(client, event("customer.updated", {"id": customer, "object": "customer"}))
+    assert response.status_code == 200
+    card_profile.refresh_from_db()
+    assert card_profile.card_last4 == "4444"
+    assert card_profile.stripe_payment_method_id == outcome.card.payment_method_id
+
+
+def test_a_setup_finished_after_the_tab_closed_still_saves_the_card(
+    client, login, billing_admin, profile
+):
+    page = login(billing_admin).get(card_url(profile))
+    secret = page.context["setup"].client_secret
+    confirm_card_in_browser(secret)  # ...and the browser never posts back
+    profile.refresh_from_db()
+    setup_intent = {
+        "id": secret.split("_secret_")[0],
+        "object": "setup_intent",
+        "customer": profile.stripe_customer_id,
+    }
+    response = deliver(client, event("setup_intent.succeeded", setup_intent))
+    assert response.status_code == 200
+    profile.refresh_from_db()
+    assert profile.payment_method == PaymentMethod.CARD and profile.card_last4 == "4242"
+    assert AuditEvent.objects.get(verb="billing_profile.card_set").actor_label == "stripe"
+
+
+def test_events_the_portal_does_not_act_on_are_recorded_and_ignored(client, card_profile):
+    response = deliver(client, event("invoice.created", {"id": "in_1", "object": "invoice"}))
+    assert response.status_code == 200
+    assert response.content.startswith(b"ignored")
+    assert StripeEvent.objects.get().type == "invoice.created"
