@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -45,9 +44,7 @@ def _to(name, request, profile=None):
 def profile_list(request):
     if not permissions.can_view_billing_accounts(request.membership):
         raise PermissionDenied("You have no role on any billing profile of this tenant.")
-    profiles = BillingProfile.objects.visible_to(request.membership).annotate(
-        role_count=Count("roles")
-    )
+    profiles = BillingProfile.objects.visible_to(request.membership)
     return render(request, "billing/billingprofile_list.html", {"profiles": profiles})
 
 
@@ -156,8 +153,9 @@ def payment(request, profile_uuid):
     if profile.has_card:
         had = profile.card_label
         try:
+            # Not the visitor's doing: the portal catching up with what Stripe knows.
             profile = services.billing_profile_card_check(
-                profile=profile, actor=Actor.from_request(request)
+                profile=profile, actor=Actor.system("stripe")
             )
         except StripeFailure as error:
             stripe_down = str(error)
