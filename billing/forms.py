@@ -78,7 +78,8 @@ class BillingProfileForm(forms.ModelForm):
             f"Optional: your VAT, GST or business number, as your country writes it "
             f"(for example {examples})."
         )
-        self.fields["country"].choices = [("", "Choose a country"), *self.fields["country"].choices]
+        countries = [choice for choice in self.fields["country"].choices if choice[0]]
+        self.fields["country"].choices = [("", "Choose a country"), *countries]
         for name, field in self.fields.items():
             if validate_url and name != "payment_method":
                 field.widget.attrs.update(

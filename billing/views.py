@@ -12,7 +12,7 @@ from portal.audit import Actor
 
 from . import permissions, services, stripe_gateway
 from .forms import BillingProfileForm, CardConfirmForm, PaymentMethodForm, RoleGrantForm
-from .models import BillingProfile, BillingProfileRole
+from .models import BillingProfile, BillingProfileRole, ProfileRole
 from .stripe_gateway import StripeFailure
 
 
@@ -29,7 +29,8 @@ def access_profile(request, profile_uuid, *, check=None) -> BillingProfile:
 
 def _tab(request, profile, tab, template, context=None, status=200):
     role = permissions.profile_role(request.membership, profile)
-    context = {"profile": profile, "tab": tab, "role": role, **(context or {})}
+    role_name = ProfileRole(role).label if role else "none"
+    context = {"profile": profile, "tab": tab, "role": role_name, **(context or {})}
     return render(request, template, context, status=status)
 
 

@@ -83,7 +83,9 @@ def screenshot():
 
     def save(page, name):
         path = SCREENSHOTS / f"{name}.png"
-        page.screenshot(path=path, full_page=True)
+        # caret="initial": Playwright's hidden caret is an inline style, which htmx would copy
+        # into a swapped element and the Content Security Policy would then refuse.
+        page.screenshot(path=path, full_page=True, caret="initial")
         return path
 
     return save
