@@ -150,20 +150,18 @@ def _message(error: Exception) -> str:
 @require_GET
 def payment(request, profile_uuid):
     profile = access_profile(request, profile_uuid)
-    stripe_down = ""
-    if profile.has_card:
-        had = profile.card_label
+    card_lost, stripe_down = False, ""
+    if profile.has_card and permissions.can_manage_payment_method(request.membership, profile):
+        # Those who can replace the card learn when Stripe no longer knows it.
         try:
-            # Not the visitor's doing: the portal catching up with what Stripe knows.
-            profile = services.billing_profile_card_check(
-                profile=profile, actor=Actor.system("stripe")
-            )
+            card_lost = not services.billing_profile_card_known(profile=profile)
         except StripeFailure as error:
             stripe_down = str(error)
-        else:
-            if not profile.has_card:
-                messages.warning(request, f"Stripe no longer knows {had}: add the card again.")
-    context = {"stripe_down": stripe_down, "remittance": settings.REMITTANCE}
+    context = {
+        "card_lost": card_lost,
+        "stripe_down": stripe_down,
+        "remittance": settings.REMITTANCE,
+    }
     return _tab(request, profile, "payment", "billing/billingprofile_payment.html", context)
 
 

@@ -57,9 +57,9 @@ def _ensure_stripe_customer(profile: BillingProfile, actor: Actor) -> str:
     if stale:
         billing_profile_stripe_forget(profile=profile, actor=actor)
     customer_id = stripe_gateway.customer_create(
-        # The same key for the same profile and state: a retried or doubled request makes
-        # one customer, not two.
-        idempotency_key=f"customer-{profile.uuid}-{stale or 'first'}",
+        # One key per attempt: Stripe replays a retried request (network retries reuse it),
+        # while a new attempt after a forgotten customer really makes a new one.
+        idempotency_key=f"customer-{profile.uuid}-{uuid.uuid4()}",
         name=profile.name,
         email=profile.email,
         phone=profile.phone,
@@ -75,10 +75,13 @@ def _ensure_stripe_customer(profile: BillingProfile, actor: Actor) -> str:
     )
     with transaction.atomic():
         locked = _locked(profile)
-        if locked.stripe_customer_id and locked.stripe_customer_id != stale:
-            return locked.stripe_customer_id  # another request got there first
+        if locked.stripe_customer_id:
+            # Another request saved one meanwhile; the customer made here stays unused.
+            profile.stripe_customer_id = locked.stripe_customer_id
+            return locked.stripe_customer_id
         locked.stripe_customer_id = customer_id
         locked.save(update_fields=["stripe_customer_id", "updated_at"])
+        _audit(locked, actor, "billing_profile.stripe_customer", {"customer": customer_id})
     profile.stripe_customer_id = customer_id
     return customer_id
 
@@ -207,25 +210,19 @@ def billing_profile_stripe_forget(*, profile: BillingProfile, actor: Actor) -> B
     return profile
 
 
-def billing_profile_card_check(*, profile: BillingProfile, actor: Actor) -> BillingProfile:
-    """Make sure Stripe still knows the card on file; forget it (so the page asks for the
-    card again) when it does not. StripeUnavailable passes through: the caller says so."""
+def billing_profile_card_known(*, profile: BillingProfile) -> bool:
+    """Whether Stripe still knows the card on file, attached to the profile's customer
+    (the local Stripe server's state can be erased under us). Reads only: the next card
+    saved replaces what Stripe forgot. StripeUnavailable passes through."""
     if not profile.has_card:
-        return profile
+        return True
     if not stripe_gateway.customer_exists(profile.stripe_customer_id):
-        return billing_profile_stripe_forget(profile=profile, actor=actor)
+        return False
     try:
         card = stripe_gateway.payment_method_card(profile.stripe_payment_method_id)
     except StripeObjectMissing:
-        card = None
-    if card is None or card.customer_id != profile.stripe_customer_id:
-        return billing_profile_card_forget(
-            profile=profile,
-            actor=actor,
-            reason="Stripe no longer knows the card",
-            payment_method_id=profile.stripe_payment_method_id,
-        )
-    return profile
+        return False
+    return card.customer_id == profile.stripe_customer_id
 
 
 def billing_profile_demo_card(*, profile: BillingProfile, actor: Actor) -> BillingProfile:

@@ -11,36 +11,34 @@ from .cards import (
     CardSetupError,
     billing_profile_card_confirm,
     billing_profile_card_forget,
+    billing_profile_stripe_forget,
     store_card,
 )
 
-HANDLED_EVENTS = ("setup_intent.succeeded", "payment_method.detached", "customer.updated")
 STRIPE = Actor.system("stripe")
 
 
 def stripe_event_handle(*, event: dict) -> str:
-    """Act on a verified Stripe event once; what happened, in words. Each handler reads
-    the current state back from Stripe, so events out of order do no harm, and is safe to
-    run twice, so an event recorded only after its handler ran cannot be half-applied."""
+    """Act on a verified Stripe event once; what happened, in words.
+
+    The event's row is written first, in the transaction that handles it: a second delivery
+    of the same id waits on it and then finds it (a replay changes nothing), and a handler
+    that fails rolls it back so Stripe's retry is handled afresh. Each handler reads the
+    current state back from Stripe, so events arriving out of order do no harm.
+    """
     event_id, kind = event.get("id", ""), event.get("type", "")
     if not event_id:
         raise ValidationError("The event has no id.")
-    if StripeEvent.objects.filter(event_id=event_id).exists():
-        return "replay: already handled"
+    handler = HANDLERS.get(kind)
     obj = (event.get("data") or {}).get("object") or {}
-    if kind == "setup_intent.succeeded":
-        outcome = _on_setup_intent_succeeded(obj)
-    elif kind == "payment_method.detached":
-        outcome = _on_payment_method_detached(obj)
-    elif kind == "customer.updated":
-        outcome = _on_customer_updated(obj)
-    else:
-        outcome = "ignored: not an event the portal acts on"
-    try:
-        with transaction.atomic():
-            StripeEvent.objects.create(event_id=event_id, type=kind, outcome=outcome[:255])
-    except IntegrityError:
-        return "replay: already handled"
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                StripeEvent.objects.create(event_id=event_id, type=kind)
+        except IntegrityError:
+            return "replay: already handled"
+        outcome = handler(obj) if handler else "ignored: not an event the portal acts on"
+        StripeEvent.objects.filter(event_id=event_id).update(outcome=outcome[:255])
     return outcome
 
 
@@ -65,18 +63,28 @@ def _on_setup_intent_succeeded(intent: dict) -> str:
 
 
 def _on_payment_method_detached(payment_method: dict) -> str:
+    """A card was removed at Stripe: profiles that kept it forget it, unless Stripe says it
+    is attached to their customer again."""
     payment_method_id = payment_method.get("id", "")
-    profiles = BillingProfile.objects.filter(stripe_payment_method_id=payment_method_id)
-    forgotten = [
+    profiles = list(BillingProfile.objects.filter(stripe_payment_method_id=payment_method_id))
+    if not profiles:
+        return "ignored: no profile has this card"
+    try:
+        attached_to = stripe_gateway.payment_method_card(payment_method_id).customer_id
+    except stripe_gateway.StripeObjectMissing:
+        attached_to = None
+    forgotten = 0
+    for profile in profiles:
+        if attached_to and attached_to == profile.stripe_customer_id:
+            continue
         billing_profile_card_forget(
             profile=profile,
             actor=STRIPE,
             reason="the card was removed at Stripe",
             payment_method_id=payment_method_id,
         )
-        for profile in profiles
-    ]
-    return f"card forgotten on {len(forgotten)} profile(s)"
+        forgotten += 1
+    return f"card forgotten on {forgotten} profile(s)"
 
 
 def _on_customer_updated(customer: dict) -> str:
@@ -84,7 +92,11 @@ def _on_customer_updated(customer: dict) -> str:
     profile = _profile_of_customer(customer.get("id"))
     if profile is None:
         return "ignored: no profile has this customer"
-    default = stripe_gateway.customer_default_payment_method(profile.stripe_customer_id)
+    try:
+        default = stripe_gateway.customer_default_payment_method(profile.stripe_customer_id)
+    except stripe_gateway.StripeObjectMissing:
+        billing_profile_stripe_forget(profile=profile, actor=STRIPE)
+        return f"customer gone; card forgotten on {profile.uuid}"
     if default == (profile.stripe_payment_method_id or None):
         return "ignored: the card on file is the default"
     if default is None:
@@ -94,3 +106,22 @@ def _on_customer_updated(customer: dict) -> str:
         return f"card forgotten on {profile.uuid}"
     store_card(profile, stripe_gateway.payment_method_card(default), STRIPE, pay_by_card=False)
     return f"card updated on {profile.uuid}"
+
+
+def _on_customer_deleted(customer: dict) -> str:
+    """The customer was deleted at Stripe (and its cards with it), if Stripe agrees."""
+    profile = _profile_of_customer(customer.get("id"))
+    if profile is None:
+        return "ignored: no profile has this customer"
+    if stripe_gateway.customer_exists(profile.stripe_customer_id):
+        return "ignored: Stripe still knows the customer"
+    billing_profile_stripe_forget(profile=profile, actor=STRIPE)
+    return f"customer gone; card forgotten on {profile.uuid}"
+
+
+HANDLERS = {
+    "setup_intent.succeeded": _on_setup_intent_succeeded,
+    "payment_method.detached": _on_payment_method_detached,
+    "customer.updated": _on_customer_updated,
+    "customer.deleted": _on_customer_deleted,
+}

@@ -1,14 +1,19 @@
 """Billing profiles: create, edit, make default, delete."""
 
+import logging
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from portal.audit import Actor
+from portal.models import Tenant
 
 from .. import stripe_gateway
 from ..models import BillingProfile
 from ._common import audit as _audit
 from ._common import locked as _locked
+
+log = logging.getLogger(__name__)
 
 EDITABLE_FIELDS = (
     "name",
@@ -27,22 +32,29 @@ EDITABLE_FIELDS = (
 )
 
 
+def _lock_tenant(tenant) -> None:
+    """Changes to a tenant's set of profiles (which one is the default, their names) take
+    the tenant's row lock first, so two requests cannot both pass the checks below."""
+    Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk").get()
+
+
 def _name_taken(profile: BillingProfile) -> bool:
     others = BillingProfile.objects.for_tenant(profile.tenant).exclude(pk=profile.pk)
     return others.filter(name__iexact=profile.name).exists()
 
 
+def _name_error(profile: BillingProfile) -> ValidationError:
+    return ValidationError({"name": f"There is already a profile named {profile.name}."})
+
+
 def billing_profile_create(*, tenant, values: dict, payment_method: str, actor: Actor):
     """A new profile from validated form values; a tenant's first profile is its default."""
     profile = BillingProfile(tenant=tenant, payment_method=payment_method, **values)
-    if _name_taken(profile):
-        raise ValidationError({"name": f"There is already a profile named {profile.name}."})
     with transaction.atomic():
-        # Lock the tenant's profiles so two first profiles cannot both become the default.
-        existing = list(
-            BillingProfile.objects.for_tenant(tenant).select_for_update().values_list("pk")
-        )
-        profile.is_default = not existing
+        _lock_tenant(tenant)
+        if _name_taken(profile):
+            raise _name_error(profile)
+        profile.is_default = not BillingProfile.objects.for_tenant(tenant).exists()
         profile.save()
         _audit(
             profile,
@@ -61,6 +73,7 @@ def billing_profile_create(*, tenant, values: dict, payment_method: str, actor: 
 def billing_profile_update(*, profile: BillingProfile, values: dict, actor: Actor):
     """Save edited fields; the currency follows the country unless something uses the profile."""
     with transaction.atomic():
+        _lock_tenant(profile.tenant)
         profile = _locked(profile)
         changed = {
             field: value for field, value in values.items() if getattr(profile, field) != value
@@ -70,7 +83,7 @@ def billing_profile_update(*, profile: BillingProfile, values: dict, actor: Acto
         for field, value in changed.items():
             setattr(profile, field, value)
         if _name_taken(profile):
-            raise ValidationError({"name": f"There is already a profile named {profile.name}."})
+            raise _name_error(profile)
         if "country" in changed and profile.region.currency.code != profile.currency:
             if profile.currency_is_fixed:
                 raise ValidationError(
@@ -87,12 +100,13 @@ def billing_profile_update(*, profile: BillingProfile, values: dict, actor: Acto
 
 def billing_profile_make_default(*, profile: BillingProfile, actor: Actor) -> BillingProfile:
     with transaction.atomic():
-        profiles = BillingProfile.objects.for_tenant(profile.tenant).select_for_update()
-        list(profiles.values_list("pk"))  # lock them all: the one-default rule spans rows
+        _lock_tenant(profile.tenant)
         profile = _locked(profile)
         if profile.is_default:
             return profile
-        profiles.filter(is_default=True).update(is_default=False)
+        BillingProfile.objects.for_tenant(profile.tenant).filter(is_default=True).update(
+            is_default=False
+        )
         profile.is_default = True
         profile.save(update_fields=["is_default", "updated_at"])
         _audit(profile, actor, "billing_profile.make_default")
@@ -100,18 +114,28 @@ def billing_profile_make_default(*, profile: BillingProfile, actor: Actor) -> Bi
 
 
 def billing_profile_delete(*, profile: BillingProfile, actor: Actor) -> None:
-    """Delete a profile nothing uses. Its Stripe customer (and card) is deleted first, so a
-    Stripe failure leaves the profile as it was."""
-    uses = profile.uses()
-    if uses:
-        raise ValidationError(f"{profile.name} is still used by {', '.join(uses)}.")
-    if profile.is_default and BillingProfile.objects.for_tenant(profile.tenant).count() > 1:
-        raise ValidationError(
-            f"{profile.name} is the default profile: make another profile the default first."
-        )
-    if profile.stripe_customer_id:
-        stripe_gateway.customer_delete(profile.stripe_customer_id)
+    """Delete a profile nothing uses, and the default only when it is the last. Its Stripe
+    customer (and card) is deleted once the deletion has committed."""
     with transaction.atomic():
+        _lock_tenant(profile.tenant)
         profile = _locked(profile)
+        uses = profile.uses()
+        if uses:
+            raise ValidationError(f"{profile.name} is still used by {', '.join(uses)}.")
+        if profile.is_default and BillingProfile.objects.for_tenant(profile.tenant).count() > 1:
+            raise ValidationError(
+                f"{profile.name} is the default profile: make another profile the default first."
+            )
         _audit(profile, actor, "billing_profile.delete", {"currency": profile.currency})
+        customer_id = profile.stripe_customer_id
         profile.delete()
+        if customer_id:
+            transaction.on_commit(lambda: _delete_customer_quietly(customer_id))
+
+
+def _delete_customer_quietly(customer_id: str) -> None:
+    """The profile is gone; a Stripe customer left behind holds a card nothing charges."""
+    try:
+        stripe_gateway.customer_delete(customer_id)
+    except stripe_gateway.StripeFailure as error:
+        log.warning("Could not delete Stripe customer %s: %s", customer_id, error)

@@ -71,8 +71,19 @@ def billing_profile_role_revoke(*, grant: BillingProfileRole, actor: Actor) -> N
 
 
 def billing_profile_roles_of_departed_member(*, membership: Membership) -> int:
-    """A person who leaves a tenant keeps no role on its profiles."""
-    deleted, _ = BillingProfileRole.objects.filter(
+    """A person who leaves a tenant keeps no role on its profiles (each removal audited)."""
+    grants = BillingProfileRole.objects.filter(
         user=membership.user_id, profile__tenant=membership.tenant_id
-    ).delete()
-    return deleted
+    ).select_related("profile__tenant", "user")
+    actor = Actor.system("member removed")
+    removed = 0
+    for grant in grants:
+        _audit(
+            grant.profile,
+            actor,
+            "billing_profile.role_revoke",
+            {"email": grant.user.email, "role": grant.role, "reason": "left the tenant"},
+        )
+        grant.delete()
+        removed += 1
+    return removed

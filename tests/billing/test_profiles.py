@@ -240,6 +240,8 @@ def test_a_person_who_leaves_the_tenant_keeps_no_profile_role(
     membership = Membership.objects.get(user=invoice_manager, tenant=tenant)
     login(admin).post(reverse("portal:member_remove", args=[tenant.slug, membership.uuid]))
     assert not BillingProfileRole.objects.exists()
+    event = AuditEvent.objects.get(verb="billing_profile.role_revoke")
+    assert event.data["reason"] == "left the tenant"
 
 
 def test_a_role_on_another_profile_is_404_through_this_one(
@@ -252,9 +254,7 @@ def test_a_role_on_another_profile_is_404_through_this_one(
     assert BillingProfileRole.objects.filter(pk=grant.pk).exists()
 
 
-def test_switching_to_check_wire_without_a_card_is_refused_back(
-    login, tenant, billing_admin, profile
-):
+def test_paying_by_card_without_a_card_on_file_is_refused(login, tenant, billing_admin, profile):
     response = login(billing_admin).post(
         url("payment_method", tenant, profile), {"method": "card"}, follow=True
     )

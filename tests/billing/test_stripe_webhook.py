@@ -43,6 +43,7 @@ def card_profile(login, billing_admin, profile):
 
 
 def test_a_detached_card_is_forgotten_once_and_a_replay_changes_nothing(client, card_profile):
+    stripe_gateway.payment_method_detach(card_profile.stripe_payment_method_id)
     evt = event(
         "payment_method.detached",
         {"id": card_profile.stripe_payment_method_id, "object": "payment_method"},
@@ -125,3 +126,65 @@ def test_events_the_portal_does_not_act_on_are_recorded_and_ignored(client, card
     assert response.status_code == 200
     assert response.content.startswith(b"ignored")
     assert StripeEvent.objects.get().type == "invoice.created"
+
+
+def test_a_default_card_removed_at_stripe_is_forgotten(client, card_profile):
+    customer = card_profile.stripe_customer_id
+    stripe_gateway.client().v1.customers.update(
+        customer, params={"invoice_settings": {"default_payment_method": ""}}
+    )
+    deliver(client, event("customer.updated", {"id": customer, "object": "customer"}))
+    card_profile.refresh_from_db()
+    assert card_profile.needs_card
+
+
+def test_a_deleted_customer_is_forgotten_whichever_event_says_so(client, card_profile):
+    customer = card_profile.stripe_customer_id
+    stripe_gateway.customer_delete(customer)
+    updated = deliver(client, event("customer.updated", {"id": customer, "object": "customer"}))
+    assert updated.status_code == 200  # not a 5xx Stripe would retry for days
+    card_profile.refresh_from_db()
+    assert not card_profile.stripe_customer_id and card_profile.needs_card
+    deleted = deliver(client, event("customer.deleted", {"id": customer, "object": "customer"}))
+    assert deleted.content.startswith(b"ignored")  # no profile has that customer any more
+
+
+def test_customer_deleted_is_checked_with_stripe_first(client, card_profile):
+    customer = card_profile.stripe_customer_id
+    response = deliver(client, event("customer.deleted", {"id": customer, "object": "customer"}))
+    assert response.content == b"ignored: Stripe still knows the customer"
+    card_profile.refresh_from_db()
+    assert card_profile.has_card
+
+
+def test_a_late_setup_intent_does_not_replace_the_card_on_file(client, login, card_profile):
+    card = card_profile.stripe_payment_method_id
+    setup_intent = {"id": "seti_late", "object": "setup_intent"}
+    setup_intent["customer"] = card_profile.stripe_customer_id
+    response = deliver(client, event("setup_intent.succeeded", setup_intent))
+    assert response.content == b"ignored: the profile already has its card"
+    card_profile.refresh_from_db()
+    assert card_profile.stripe_payment_method_id == card
+
+
+def test_a_handler_that_fails_leaves_the_event_for_stripes_retry(client, card_profile, settings):
+    customer = card_profile.stripe_customer_id
+    evt = event("customer.updated", {"id": customer, "object": "customer"})
+    reachable, settings.STRIPE_API_BASE = settings.STRIPE_API_BASE, "http://127.0.0.1:9"
+    assert deliver(client, evt).status_code == 503  # Stripe unreachable: retry later
+    assert not StripeEvent.objects.exists()
+    settings.STRIPE_API_BASE = reachable
+    retried = deliver(client, evt)
+    assert retried.content == b"ignored: the card on file is the default"
+    assert StripeEvent.objects.get().event_id == evt["id"]
+
+
+def test_a_detach_event_for_a_card_still_attached_changes_nothing(client, card_profile):
+    """A stale or forged-in-order event: Stripe says the card is still the customer's."""
+    evt = event(
+        "payment_method.detached",
+        {"id": card_profile.stripe_payment_method_id, "object": "payment_method"},
+    )
+    assert deliver(client, evt).content == b"card forgotten on 0 profile(s)"
+    card_profile.refresh_from_db()
+    assert card_profile.has_card

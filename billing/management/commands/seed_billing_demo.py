@@ -110,8 +110,7 @@ class Command(BaseCommand):
     def _card(self, profile, actor):
         """Save the test Visa unless Stripe still knows the card on file."""
         try:
-            profile = services.billing_profile_card_check(profile=profile, actor=actor)
-            if not profile.has_card:
+            if not (profile.has_card and services.billing_profile_card_known(profile=profile)):
                 profile = services.billing_profile_demo_card(profile=profile, actor=actor)
                 self.stdout.write(f"{profile.name}: saved {profile.card_label} at Stripe.")
         except (StripeFailure, services.CardSetupError) as error:
