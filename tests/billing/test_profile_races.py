@@ -1,14 +1,13 @@
 """Two requests on a tenant's profiles at the same moment: the tenant lock lets one through."""
 
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connection
 
 from billing.models import BillingProfile
 from billing.services import billing_profile_create
 from portal.audit import Actor
+from tests.concurrency import run_together
 from tests.factories import TenantFactory
 
 VALUES = {
@@ -24,28 +23,6 @@ VALUES = {
 }
 
 
-def together(*calls):
-    """Run the calls at once, each in its own thread and connection; the errors they raised."""
-    start = threading.Barrier(len(calls))
-    errors = []
-
-    def run(call):
-        start.wait()
-        try:
-            call()
-        except Exception as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return errors
-
-
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
 @pytest.mark.parametrize("attempt", range(3))
 def test_two_first_profiles_at_once_make_one_default(transactional_db, attempt):
@@ -59,7 +36,7 @@ def test_two_first_profiles_at_once_make_one_default(transactional_db, attempt):
             actor=Actor.system(),
         )
 
-    assert together(create("East"), create("West")) == []
+    assert run_together(create("East"), create("West")) == []
     assert BillingProfile.objects.for_tenant(tenant).filter(is_default=True).count() == 1
 
 
@@ -75,7 +52,7 @@ def test_the_same_name_twice_at_once_is_one_profile_and_one_field_error(transact
             actor=Actor.system(),
         )
 
-    errors = together(create, create)
+    errors = run_together(create, create)
     assert [type(e) for e in errors] == [ValidationError]
     assert "already a profile named Same" in str(errors[0])
     assert BillingProfile.objects.for_tenant(tenant).count() == 1

@@ -32,6 +32,24 @@ def wait_for_htmx(page):
     expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
 
 
+def fill_profile_form(
+    page, *, name, method, phone, street, city, state, postal_code, country, invoice_emails
+):
+    """Fill the new-profile form as a person would, contact Dana Ledger."""
+    page.get_by_label("Profile name").fill(name)
+    page.get_by_label(method).check()
+    page.get_by_label("Contact name").fill("Dana Ledger")
+    page.get_by_label("Contact e-mail").fill("dana@contoso.example")
+    page.get_by_label("Phone").fill(phone)
+    page.get_by_label("Address line 1").fill(street)
+    page.get_by_label("City").fill(city)
+    if state:
+        page.get_by_label("State or province").fill(state)
+    page.get_by_label("Postal code").fill(postal_code)
+    page.get_by_label("Country").select_option(label=country)
+    page.get_by_label("Invoice e-mail recipients").fill(invoice_emails)
+
+
 def type_card(page, number, exp_month, exp_year, cvc, postal_code):
     """Type into localstripe's fake Card Element, a plain input per part."""
     card = page.locator("#card-element")
@@ -56,17 +74,18 @@ def test_billing_admin_creates_a_profile_and_adds_a_card(
 
     expect(page.get_by_role("heading", name="New billing profile", level=1)).to_be_visible()
     expect(page).to_have_url(f"{live_server.url}/t/contoso/billing/accounts/profiles/new/")
-    page.get_by_label("Profile name").fill("Contoso US")
-    page.get_by_label("Card (you add it next)").check()
-    page.get_by_label("Contact name").fill("Dana Ledger")
-    page.get_by_label("Contact e-mail").fill("dana@contoso.example")
-    page.get_by_label("Phone").fill("+1 425 555 0199")
-    page.get_by_label("Address line 1").fill("1 Microsoft Way")
-    page.get_by_label("City").fill("Redmond")
-    page.get_by_label("State or province").fill("WA")
-    page.get_by_label("Postal code").fill("98052")
-    page.get_by_label("Country").select_option(label="United States")
-    page.get_by_label("Invoice e-mail recipients").fill("ap@contoso.example, Dana@contoso.example")
+    fill_profile_form(
+        page,
+        name="Contoso US",
+        method="Card (you add it next)",
+        phone="+1 425 555 0199",
+        street="1 Microsoft Way",
+        city="Redmond",
+        state="WA",
+        postal_code="98052",
+        country="United States",
+        invoice_emails="ap@contoso.example, Dana@contoso.example",
+    )
     with page.expect_response(re.compile(r"/profiles/new/$")) as checked:
         page.get_by_label("PO number").click()  # leaving the field checks it
     assert checked.value.request.headers.get("hx-request") == "true"
@@ -153,16 +172,18 @@ def test_field_errors_show_as_you_type(
     assert page.evaluate("window.e2eSameDocument") is True
     assert not BillingProfile.objects.exists()
 
-    page.get_by_label("Profile name").fill("Contoso GmbH")
-    page.get_by_label("Check or wire transfer").check()
-    page.get_by_label("Contact name").fill("Dana Ledger")
-    page.get_by_label("Contact e-mail").fill("dana@contoso.example")
-    page.get_by_label("Phone").fill("+49 30 123456")
-    page.get_by_label("Address line 1").fill("Unter den Linden 1")
-    page.get_by_label("City").fill("Berlin")
-    page.get_by_label("Postal code").fill("10117")
-    page.get_by_label("Country").select_option(label="Germany")
-    page.get_by_label("Invoice e-mail recipients").fill("ap@contoso.example")
+    fill_profile_form(
+        page,
+        name="Contoso GmbH",
+        method="Check or wire transfer",
+        phone="+49 30 123456",
+        street="Unter den Linden 1",
+        city="Berlin",
+        state="",
+        postal_code="10117",
+        country="Germany",
+        invoice_emails="ap@contoso.example",
+    )
     page.get_by_label("Tax id").fill("123")
     page.get_by_role("button", name="Create profile").click()
 

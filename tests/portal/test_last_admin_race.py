@@ -1,36 +1,22 @@
 """Two admins demoted at the same moment: the lock lets only one through."""
 
-import threading
 from functools import partial
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from portal.audit import Actor
 from portal.models import Membership, Role
 from portal.services import LastAdminError, member_change_role, member_remove
+from tests.concurrency import run_together
 from tests.factories import MembershipFactory, TenantFactory
 
 
 def race(*changes):
-    """Start every change at once, each in its own thread and connection; return refusals."""
-    start = threading.Barrier(len(changes))
-    refused = []
-
-    def run(change):
-        start.wait()
-        try:
-            change()
-        except LastAdminError:
-            refused.append(change)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run, args=(change,)) for change in changes]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    """Start every change at once; the refusals (LastAdminError) they met."""
+    errors = run_together(*changes)
+    refused = [error for error in errors if isinstance(error, LastAdminError)]
+    assert refused == errors, errors  # nothing else went wrong
     return refused
 
 
