@@ -38,20 +38,8 @@ class BillingProfileForm(forms.ModelForm):
 
     class Meta:
         model = BillingProfile
-        fields = [
-            "name",
-            "contact_name",
-            "email",
-            "phone",
-            "address_line1",
-            "address_line2",
-            "city",
-            "state",
-            "postal_code",
-            "country",
-            "po_number",
-            "tax_id",
-        ]
+        # Invoice e-mails are a list: the field above takes them as text.
+        fields = [f for f in BillingProfile.EDITABLE_FIELDS if f != "invoice_emails"]
         labels = {"name": "Profile name", "tax_id": "Tax id"}
         help_texts = {
             "name": "How people in your organization tell this profile apart.",

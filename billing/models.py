@@ -105,6 +105,23 @@ class BillingProfile(models.Model):
 
     objects = BillingProfileQuerySet.as_manager()
 
+    # What people edit; the services keep the rest (currency, card, default).
+    EDITABLE_FIELDS = (
+        "name",
+        "contact_name",
+        "email",
+        "phone",
+        "address_line1",
+        "address_line2",
+        "city",
+        "state",
+        "postal_code",
+        "country",
+        "invoice_emails",
+        "po_number",
+        "tax_id",
+    )
+
     class Meta:
         ordering = ["-is_default", "name", "pk"]
         constraints = [

@@ -17,7 +17,6 @@ from .cards import (
 )
 from .events import stripe_event_handle
 from .profiles import (
-    EDITABLE_FIELDS,
     billing_profile_create,
     billing_profile_delete,
     billing_profile_make_default,
@@ -30,7 +29,6 @@ from .roles import (
 )
 
 __all__ = [
-    "EDITABLE_FIELDS",
     "CardSetup",
     "CardSetupError",
     "billing_profile_card_confirm",

@@ -15,22 +15,6 @@ from ._common import locked as _locked
 
 log = logging.getLogger(__name__)
 
-EDITABLE_FIELDS = (
-    "name",
-    "contact_name",
-    "email",
-    "phone",
-    "address_line1",
-    "address_line2",
-    "city",
-    "state",
-    "postal_code",
-    "country",
-    "invoice_emails",
-    "po_number",
-    "tax_id",
-)
-
 
 def _lock_tenant(tenant) -> None:
     """Changes to a tenant's set of profiles (which one is the default, their names) take
@@ -43,13 +27,20 @@ def _name_taken(profile: BillingProfile) -> bool:
     return others.filter(name__iexact=profile.name).exists()
 
 
+def _editable(values: dict) -> dict:
+    unknown = set(values) - set(BillingProfile.EDITABLE_FIELDS)
+    if unknown:
+        raise ValueError(f"Not editable on a billing profile: {', '.join(sorted(unknown))}")
+    return values
+
+
 def _name_error(profile: BillingProfile) -> ValidationError:
     return ValidationError({"name": f"There is already a profile named {profile.name}."})
 
 
 def billing_profile_create(*, tenant, values: dict, payment_method: str, actor: Actor):
     """A new profile from validated form values; a tenant's first profile is its default."""
-    profile = BillingProfile(tenant=tenant, payment_method=payment_method, **values)
+    profile = BillingProfile(tenant=tenant, payment_method=payment_method, **_editable(values))
     with transaction.atomic():
         _lock_tenant(tenant)
         if _name_taken(profile):
@@ -76,7 +67,9 @@ def billing_profile_update(*, profile: BillingProfile, values: dict, actor: Acto
         _lock_tenant(profile.tenant)
         profile = _locked(profile)
         changed = {
-            field: value for field, value in values.items() if getattr(profile, field) != value
+            field: value
+            for field, value in _editable(values).items()
+            if getattr(profile, field) != value
         }
         if not changed:
             return profile

@@ -1,10 +1,11 @@
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from billing import services
 from billing.models import BillingProfile, BillingProfileRole, PaymentMethod, ProfileRole
 from billing.stripe_gateway import StripeFailure
 from portal.audit import Actor
+from portal.management.demo import DemoCommand
 from portal.models import Tenant, User
 
 PROFILES = [
@@ -66,7 +67,7 @@ PROFILES = [
 ROLES = [("finance@contoso.example", "contoso", "Contoso HQ", ProfileRole.INVOICE_MANAGER)]
 
 
-class Command(BaseCommand):
+class Command(DemoCommand):
     help = (
         "Give the demo tenants their billing profiles: contoso's Contoso HQ (card: Stripe's "
         "test Visa 4242, saved through the local Stripe server; default) and Contoso Research "
@@ -76,12 +77,7 @@ class Command(BaseCommand):
         "twice; refuses to run with DEBUG off unless given --force."
     )
 
-    def add_arguments(self, parser):
-        parser.add_argument("--force", action="store_true", help="run even though DEBUG is off")
-
-    def handle(self, *args, force, **options):
-        if not settings.DEBUG and not force:
-            raise CommandError("DEBUG is off: this looks like production. Use --force to seed.")
+    def seed(self, **options):
         actor = Actor.system("seed_demo")
         profiles = {}
         for slug, name, method, values in PROFILES:

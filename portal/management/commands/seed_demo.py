@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from portal import services
 from portal.audit import Actor
+from portal.management.demo import DemoCommand
 from portal.models import Membership, Role, Tenant, User
 
 PASSWORD = "demo-password-1"
@@ -29,7 +29,7 @@ PEOPLE = [
 PARTNERS = [("northwind", "contoso")]
 
 
-class Command(BaseCommand):
+class Command(DemoCommand):
     help = (
         "Load the fixed demo data the README lists: tenants contoso, fabrikam and northwind, "
         "their people (password demo-password-1), northwind's partner relationship with "
@@ -38,12 +38,7 @@ class Command(BaseCommand):
         "run with DEBUG off unless given --force."
     )
 
-    def add_arguments(self, parser):
-        parser.add_argument("--force", action="store_true", help="run even though DEBUG is off")
-
-    def handle(self, *args, force, **options):
-        if not settings.DEBUG and not force:
-            raise CommandError("DEBUG is off: this looks like production. Use --force to seed.")
+    def seed(self, **options):
         actor = Actor.system("seed_demo")
         with transaction.atomic():
             tenants = {
