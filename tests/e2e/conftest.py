@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import sync_playwright
 
+from ..factories import PASSWORD
+
 HERE = Path(__file__).resolve().parent
 SCREENSHOTS = HERE.parents[1] / ".var" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -66,6 +68,15 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+def sign_in(page, live_server, user, next_path=""):
+    """Log in through the login page as a person does (every persona's password is PASSWORD)."""
+    query = f"?next={next_path}" if next_path else ""
+    page.goto(f"{live_server.url}/accounts/login/{query}")
+    page.get_by_label("E-mail address").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
 
 
 @pytest.fixture

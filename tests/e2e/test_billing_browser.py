@@ -5,7 +5,8 @@ from playwright.sync_api import expect
 
 from billing.models import BillingProfile, BillingProfileRole, PaymentMethod, ProfileRole
 
-from ..factories import PASSWORD, BillingProfileFactory
+from ..factories import BillingProfileFactory
+from .conftest import sign_in
 
 # Chromium logs every 4xx answer as a console error. A refused form answers 422 on purpose
 # (htmx swaps a 422 like a 200), and Stripe answers 402 to a declined card: each test that
@@ -16,13 +17,6 @@ FORM_REFUSED = (
 CARD_DECLINED = (
     "Failed to load resource: the server responded with a status of 402 (Payment Required)"
 )
-
-
-def sign_in(page, live_server, user, next_path):
-    page.goto(f"{live_server.url}/accounts/login/?next={next_path}")
-    page.get_by_label("E-mail address").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def wait_for_htmx(page):

@@ -2,7 +2,8 @@ from playwright.sync_api import expect
 
 from publishers.models import Category, PricingModel, Term
 
-from ..factories import PASSWORD, AppFactory, PlanFactory, PublisherFactory
+from ..factories import AppFactory, PlanFactory, PublisherFactory
+from .conftest import sign_in
 
 
 def test_a_reader_searches_the_marketplace_and_opens_an_app(
@@ -28,10 +29,7 @@ def test_a_reader_searches_the_marketplace_and_opens_an_app(
         app = AppFactory(name=name, pricing_model=PricingModel.FLAT_RATE)
         PlanFactory(app=app, term=Term.ANNUAL, prices={"USD": 24000})
 
-    page.goto(f"{live_server.url}/accounts/login/?next=/t/contoso/")
-    page.get_by_label("E-mail address").fill(reader.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server, reader, "/t/contoso/")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Marketplace").click()
 
     expect(page.get_by_role("heading", name="Marketplace", level=1)).to_be_visible()

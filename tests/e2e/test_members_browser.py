@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 from portal.models import AuditEvent, Membership, Role
 
 from ..factories import PASSWORD, MembershipFactory
+from .conftest import sign_in
 
 
 def test_admin_of_two_tenants_switches_tenant_and_adds_a_member_in_place(
@@ -78,10 +79,7 @@ def test_admin_of_two_tenants_switches_tenant_and_adds_a_member_in_place(
 def test_a_bad_email_shows_its_field_error_in_place(
     live_server, page, console_errors, screenshot, tenant, admin
 ):
-    page.goto(f"{live_server.url}/accounts/login/?next=/t/contoso/settings/members/")
-    page.get_by_label("E-mail address").fill(admin.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, live_server, admin, "/t/contoso/settings/members/")
     expect(page.get_by_role("heading", name="Members", level=1)).to_be_visible()
 
     page.evaluate("window.e2eSameDocument = true")
