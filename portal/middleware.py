@@ -2,6 +2,7 @@ import time
 
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
+from django.utils.cache import patch_cache_control
 
 from .models import Membership
 
@@ -54,4 +55,23 @@ class SessionIdleExpiryMiddleware:
             now = int(time.time())
             if now - session.get("_touched", 0) >= 60:
                 session["_touched"] = now
+        return response
+
+
+class PrivatePagesNotCachedMiddleware:
+    """Pages served to a signed-in person are kept out of every cache, shared or not.
+
+    They carry billing addresses, tax ids and who-is-who; `no-store` also keeps them out of
+    the browser's back-button cache after signing out. A view that sets its own
+    Cache-Control (a download, say) keeps it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_store=True)
         return response

@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.middleware.PrivatePagesNotCachedMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -115,6 +116,14 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    # SQLite behind a threaded web server (the demo): readers don't wait for writers (WAL),
+    # and every transaction takes the write lock at BEGIN, waiting up to 20 s for it, instead
+    # of failing "database is locked" when two requests that read and then write meet.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Keep connections: a new one per request costs most of a simple page.
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
@@ -269,18 +278,16 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Cache: per process by default (the demo); production shares one in Redis, e.g.
 # CACHE_URL=redis://redis:6379/1, so every web process sees the same catalog version.
-_cache_url = env("CACHE_URL", default="locmem://")
-if _cache_url.startswith(("redis://", "rediss://")):
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": _cache_url,
-        }
-    }
-elif _cache_url == "locmem://":
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-else:
-    raise ImproperlyConfigured(f"CACHE_URL must be redis://… or locmem://, not {_cache_url!r}.")
+# django-environ parses the URL; `locmem://` is our name for its `locmemcache://`.
+environ.Env.CACHE_SCHEMES.setdefault("locmem", environ.Env.CACHE_SCHEMES["locmemcache"])
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmem://")}
+if CACHES["default"]["BACKEND"] not in (
+    "django.core.cache.backends.redis.RedisCache",
+    "django.core.cache.backends.locmem.LocMemCache",
+):
+    raise ImproperlyConfigured(
+        f"CACHE_URL must be redis://… or locmem://, not {env('CACHE_URL')!r}."
+    )
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = REDIS_URL

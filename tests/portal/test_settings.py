@@ -58,3 +58,26 @@ def test_a_misspelt_yes_or_no_is_an_error_not_false():
     result = manage("check", env={**PRODUCTION, "DEBUG": "ture"})
     assert result.returncode != 0
     assert "DEBUG must be true or false, not 'ture'." in result.stderr
+
+
+def _cache_backend(cache_url):
+    return manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])",
+        env={**PRODUCTION, "CACHE_URL": cache_url},
+    )
+
+
+def test_cache_url_is_parsed_by_django_environ():
+    assert _cache_backend("redis://cache.internal:6379/1").stdout.strip().endswith("RedisCache")
+    assert _cache_backend("locmem://").stdout.strip().endswith("LocMemCache")
+
+
+def test_a_cache_url_we_do_not_support_stops_start_up_with_one_line():
+    result = _cache_backend("memcache://cache.internal:11211")
+    assert result.returncode != 0
+    assert "CACHE_URL must be redis://… or locmem://, not 'memcache://cache.internal:11211'." in (
+        result.stderr
+    )
