@@ -5,6 +5,7 @@ from django.http import Http404
 from django.utils.cache import patch_cache_control
 
 from .models import Membership
+from .money import activate_locale, deactivate_locale, locale_for_country
 
 
 class TenantMiddleware:
@@ -20,7 +21,12 @@ class TenantMiddleware:
     def __call__(self, request):
         request.tenant = None
         request.membership = None
-        return self.get_response(request)
+        request.money_locale_token = None
+        try:
+            return self.get_response(request)
+        finally:
+            if request.money_locale_token is not None:
+                deactivate_locale(request.money_locale_token)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
         slug = view_kwargs.pop("tenant_slug", None)
@@ -33,6 +39,8 @@ class TenantMiddleware:
             raise Http404("No such tenant.")
         request.tenant = membership.tenant
         request.membership = membership
+        # Money on this request's pages reads as it does in the tenant's country.
+        request.money_locale_token = activate_locale(locale_for_country(membership.tenant.country))
         return None
 
 

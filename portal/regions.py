@@ -178,14 +178,6 @@ REGIONS: dict[str, Region] = {
 }
 
 
-def format_money(amount: int, currency: str) -> str:
-    """An amount in minor units, as people read it: `format_money(123456, "EUR")` is
-    "1,234.56 EUR"."""
-    minor = CURRENCIES[currency].minor_units
-    major = Decimal(amount).scaleb(-minor)
-    return f"{major:,.{minor}f} {currency}"
-
-
 COUNTRY_CHOICES = sorted(((r.code, r.name) for r in REGIONS.values()), key=lambda c: c[1])
 
 

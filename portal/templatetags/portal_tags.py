@@ -3,7 +3,7 @@ from importlib import import_module
 from django import template
 from django.apps import apps
 
-from portal.regions import format_money
+from portal.money import format_money
 
 register = template.Library()
 
@@ -31,7 +31,8 @@ def can(action, membership, obj=None):
 
 @register.filter
 def money(amount, currency):
-    """`{{ price.amount|money:price.currency }}`: minor units shown in the currency."""
+    """`{{ price.amount|money:price.currency }}`: minor units shown in the currency, in the
+    tenant's locale ("$29.00", "1.100,00 €"). Every page, e-mail and invoice uses it."""
     if amount is None or amount == "":
         return ""
     return format_money(int(amount), currency)

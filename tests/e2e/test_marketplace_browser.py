@@ -34,7 +34,7 @@ def test_a_reader_searches_the_marketplace_and_opens_an_app(
 
     expect(page.get_by_role("heading", name="Marketplace", level=1)).to_be_visible()
     expect(page.get_by_text("4 apps")).to_be_visible()
-    expect(page.get_by_text("from 240.00 USD per year, unlimited licenses").first).to_be_visible()
+    expect(page.get_by_text("from $240.00 per year, unlimited licenses").first).to_be_visible()
     screenshot(page, "marketplace")
 
     page.get_by_label("Search").fill("quillfeather")
@@ -43,7 +43,7 @@ def test_a_reader_searches_the_marketplace_and_opens_an_app(
         f"{live_server.url}/t/contoso/marketplace/?q=quillfeather&category=&pricing="
     )
     card = page.get_by_role("link", name="Ledger Pro")
-    expect(card).to_contain_text("from 9.00 USD per license per month")
+    expect(card).to_contain_text("from $9.00 per license per month")
     card.click()
 
     expect(page.get_by_role("heading", name="Ledger Pro", level=1)).to_be_visible()
@@ -51,6 +51,6 @@ def test_a_reader_searches_the_marketplace_and_opens_an_app(
     plans = page.locator("table.plans tbody tr")
     expect(plans).to_have_count(2)
     expect(plans.first).to_contain_text("5\N{EN DASH}200")
-    expect(plans.nth(1)).to_contain_text("90.00 USD per license per year")
+    expect(plans.nth(1)).to_contain_text("$90.00 per license per year")
     screenshot(page, "app_detail")
     assert not [e for e in console_errors if "Refused to" in e or "Content Security" in e]

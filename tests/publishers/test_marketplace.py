@@ -46,8 +46,8 @@ def test_cards_show_the_lowest_price_in_the_tenants_currency(login, tenant, admi
     flat = AppFactory(name="Flat App", pricing_model=PricingModel.FLAT_RATE)
     PlanFactory(app=flat, term=Term.ANNUAL, prices={"USD": 12000})
     html = login(admin).get(URL).content.decode()
-    assert "from 4.00 USD per license per month" in html
-    assert "from 120.00 USD per year, unlimited licenses" in html
+    assert "from $4.00 per license per month" in html
+    assert "from $120.00 per year, unlimited licenses" in html
 
 
 def test_a_tenant_sees_only_apps_priced_in_its_currency(db, login):
@@ -57,7 +57,7 @@ def test_a_tenant_sees_only_apps_priced_in_its_currency(db, login):
     PlanFactory(app=AppFactory(name="US only"), prices={"USD": 400})
     response = login(user).get("/t/koala/marketplace/")
     assert names(response) == ["Everywhere"]
-    assert "from 6.00 AUD per license per month" in response.content.decode()
+    assert "from $6.00 per license per month" in response.content.decode()
 
 
 def test_private_plans_only_for_their_tenants_also_by_direct_url(
@@ -78,7 +78,7 @@ def test_stop_sell_plans_are_not_offered(login, tenant, admin):
     PlanFactory(app=app, name="Legacy", is_stop_sell=True, prices={"USD": 100})
     PlanFactory(app=app, name="Current", prices={"USD": 500})
     client = login(admin)
-    assert "from 5.00 USD" in client.get(URL).content.decode()
+    assert "from $5.00" in client.get(URL).content.decode()
     detail = client.get(app_url(tenant, app)).content.decode()
     assert "Current" in detail
     assert "Legacy" not in detail
@@ -150,11 +150,11 @@ def test_app_page_lists_plans_with_price_term_and_bounds(login, tenant, admin):
     html = client.get(app_url(tenant, app)).content.decode()
     assert "Seat Co Ltd." in html
     assert "5\N{EN DASH}50" in html
-    assert "7.00 USD per license per month" in html
-    assert "70.00 USD per license per year" in html
+    assert "$7.00 per license per month" in html
+    assert "$70.00 per license per year" in html
     flat_html = client.get(app_url(tenant, flat)).content.decode()
     assert "Unlimited" in flat_html
-    assert "120.00 USD per year, unlimited licenses" in flat_html
+    assert "$120.00 per year, unlimited licenses" in flat_html
 
 
 def test_the_app_page_is_refused_to_members(login, tenant, member):

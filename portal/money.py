@@ -1,0 +1,59 @@
+"""Money as people read it: one formatter, in the reader's locale, through Babel.
+
+Amounts are integers in the currency's minor unit; `format_money(110000, "EUR")` is
+"1.100,00 €" for a tenant in Germany and "€1,100.00" for one in Ireland. The locale is the
+tenant's (its country's first official language with a Babel locale), set per request by
+`portal.middleware.TenantMiddleware`; work outside a request (e-mails from a task, later
+invoices) names it with `money_locale(...)`.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from decimal import Decimal
+from functools import cache
+
+from babel import Locale, UnknownLocaleError
+from babel.languages import get_official_languages
+from babel.numbers import format_currency
+
+from .regions import CURRENCIES
+
+DEFAULT_LOCALE = "en_US"
+_current: ContextVar[str] = ContextVar("money_locale", default=DEFAULT_LOCALE)
+
+
+@cache
+def locale_for_country(country: str) -> str:
+    """The locale money is shown in for a country: "de_DE" for DE, "en_CA" for CA."""
+    for language in get_official_languages(country, de_facto=True):
+        try:
+            return str(Locale.parse(f"{language}_{country}"))
+        except (UnknownLocaleError, ValueError):
+            continue
+    return DEFAULT_LOCALE
+
+
+@contextmanager
+def money_locale(locale: str) -> Iterator[None]:
+    """Format money in `locale` inside the block (a task rendering a tenant's e-mail)."""
+    token = _current.set(locale)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def activate_locale(locale: str):
+    """Set the locale for the rest of this request; returns the token to reset it with."""
+    return _current.set(locale)
+
+
+def deactivate_locale(token) -> None:
+    _current.reset(token)
+
+
+def format_money(amount: int, currency: str, locale: str | None = None) -> str:
+    """An amount in minor units in the locale given, else the current one."""
+    major = Decimal(amount).scaleb(-CURRENCIES[currency].minor_units)
+    return format_currency(major, currency, locale=locale or _current.get())
