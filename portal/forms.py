@@ -1,10 +1,12 @@
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
+from django.core.validators import EmailValidator, MaxLengthValidator
 from django.forms.renderers import TemplatesSetting
 from django.template.loader import render_to_string
 
 from .models import AuditEvent, Role, User
 from .tasks import send_email
+from .text import EMAIL_MAX_LENGTH, normalise_text, validate_email_address
 
 
 class FormRenderer(TemplatesSetting):
@@ -13,13 +15,54 @@ class FormRenderer(TemplatesSetting):
     field_template_name = "forms/field.html"
 
 
+class CleanInputMixin:
+    """Every form of the portal: text and e-mail fields follow `portal.text`'s rules.
+
+    Text is normalised (NFC, whitespace collapsed, control characters refused with a field
+    error) before the field's own checks see it, so a length limit or a "name taken" check
+    is made on what will be stored. Passwords are left exactly as typed. E-mail fields take
+    at most 254 characters and refuse IP-literal domains.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field, forms.EmailField):
+                _email_rules(field)
+            if isinstance(field, forms.CharField) and not isinstance(
+                field.widget, forms.PasswordInput
+            ):
+                field.to_python = _normalising(
+                    field.to_python, multiline=isinstance(field.widget, forms.Textarea)
+                )
+
+
+def _normalising(to_python, *, multiline: bool):
+    def normalised(value):
+        if isinstance(value, str):
+            value = normalise_text(value, multiline=multiline)
+        return to_python(value)
+
+    return normalised
+
+
+def _email_rules(field: forms.EmailField) -> None:
+    replaced = (EmailValidator, MaxLengthValidator)  # ours says both, once
+    field.validators = [
+        validate_email_address,
+        *(v for v in field.validators if not isinstance(v, replaced)),
+    ]
+    field.max_length = EMAIL_MAX_LENGTH
+    field.widget.attrs["maxlength"] = str(EMAIL_MAX_LENGTH)
+
+
 def login_username(request, credentials=None) -> str:
     """The login throttle's key: the e-mail as typed, lower-cased (Admin@ is admin@)."""
     source = credentials if credentials else request.POST
     return (source.get("username") or "").strip().lower()
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(CleanInputMixin, AuthenticationForm):
     """Log in with the e-mail address (in a field still named `username`)."""
 
     error_messages = {
@@ -32,7 +75,7 @@ class LoginForm(AuthenticationForm):
     )
 
 
-class ResetForm(PasswordResetForm):
+class ResetForm(CleanInputMixin, PasswordResetForm):
     """Password reset, also for people invited who never chose a password.
 
     The e-mail goes out from a task, so the page answers alike whether or not the address
@@ -41,7 +84,6 @@ class ResetForm(PasswordResetForm):
 
     email = forms.EmailField(
         label="E-mail address",
-        max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
 
@@ -62,17 +104,17 @@ class ResetForm(PasswordResetForm):
         send_email.delay(subject, body, [to_email])
 
 
-class MemberAddForm(forms.Form):
-    email = forms.EmailField(label="E-mail address", max_length=254)
+class MemberAddForm(CleanInputMixin, forms.Form):
+    email = forms.EmailField(label="E-mail address")
     role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
 
 
-class MemberRoleForm(forms.Form):
+class MemberRoleForm(CleanInputMixin, forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
 
 
-class AuditFilterForm(forms.Form):
-    actor = forms.CharField(required=False, label="Actor", max_length=254)
+class AuditFilterForm(CleanInputMixin, forms.Form):
+    actor = forms.CharField(required=False, label="Actor", max_length=EMAIL_MAX_LENGTH)
     verb = forms.ChoiceField(required=False, label="Action")
     date_from = forms.DateField(
         required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})

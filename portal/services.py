@@ -6,7 +6,6 @@ Views, commands and tests call these; each owns its transaction and its audit re
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -18,6 +17,7 @@ from .audit import Actor, audit_record
 from .models import Membership, PartnerRelationship, Role, Tenant, User
 from .regions import region_for
 from .tasks import send_email
+from .text import validate_email_address
 
 
 class LastAdminError(ValidationError):
@@ -125,9 +125,7 @@ def set_password_email(user: User, tenant: Tenant | None = None) -> tuple[str, s
 def member_add(*, tenant: Tenant, email: str, role: str, actor: Actor) -> Membership:
     """Add a person to the tenant by e-mail; a new user gets a set-password e-mail."""
     email = User.objects.normalize_email(email.strip()).lower()
-    validate_email(email)
-    if len(email) > User._meta.get_field("email").max_length:
-        raise ValidationError("That e-mail address is too long.", code="email")
+    validate_email_address(email)
     if role not in Role.values:
         raise ValidationError(f"Unknown role {role!r}.", code="role")
     with transaction.atomic():

@@ -43,7 +43,7 @@ def test_add_member(tenant, capsys):
         (["not-an-email", "--tenant", "contoso"], "Enter a valid email address."),
         (
             [f"{'a' * 64}@{'b' * 63}.{'c' * 63}.{'d' * 60}.example", "--tenant", "contoso"],
-            "too long",
+            "at most 254 characters",
         ),
     ],
 )
