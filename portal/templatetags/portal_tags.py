@@ -1,3 +1,4 @@
+import functools
 from importlib import import_module
 
 from django import template
@@ -8,22 +9,48 @@ from portal.money import format_money
 register = template.Library()
 
 
-def permission_check(action: str):
-    """The `can_<action>` function of whichever app's permissions module defines it."""
-    name = f"can_{action}"
+def permission_functions(modules) -> dict[str, object]:
+    """`{"billing.delete_billing_profile": fn, "delete_billing_profile": fn, ...}` from the
+    apps' permissions modules. A short name two apps define is left out, so it can only be
+    asked for with its app's name: a template never gets a check from the wrong app."""
+    found, seen = {}, {}
+    for app_label, module in modules:
+        for name, function in vars(module).items():
+            if name.startswith("can_") and callable(function):
+                action = name.removeprefix("can_")
+                found[f"{app_label}.{action}"] = function
+                seen.setdefault(action, []).append(function)
+    found.update({action: fns[0] for action, fns in seen.items() if len(fns) == 1})
+    return found
+
+
+@functools.cache
+def _index() -> dict[str, object]:
+    modules = []
     for config in apps.get_app_configs():
         try:
-            module = import_module(f"{config.name}.permissions")
+            modules.append((config.label, import_module(f"{config.name}.permissions")))
         except ModuleNotFoundError:
             continue
-        if hasattr(module, name):
-            return getattr(module, name)
-    raise template.TemplateSyntaxError(f"No permission function {name}()")
+    return permission_functions(modules)
+
+
+def permission_check(action: str):
+    """The permission function for `action`: "delete_billing_profile", or with its app's
+    name, "billing.delete_billing_profile" (needed when two apps define the same action)."""
+    try:
+        return _index()[action]
+    except KeyError:
+        raise template.TemplateSyntaxError(
+            f"No permission function can_{action.rpartition('.')[2]}() for {action!r}, or "
+            'more than one app defines it: name the app, as in "billing.view_invoices".'
+        ) from None
 
 
 @register.simple_tag
 def can(action, membership, obj=None):
-    """`{% can "manage_members" request.membership as allowed %}`: the view's own check."""
+    """`{% can "manage_members" request.membership as allowed %}`: the view's own check
+    (`"portal.manage_members"` names the app)."""
     if membership is None:
         return False
     return permission_check(action)(membership, obj)
