@@ -1,0 +1,40 @@
+"""The ceiling page of bench/pages.py: a bare Django page, one 10-row SELECT, a table.
+
+Django with no middleware, no session and no template context processors, on the portal's
+database settings: the most a page of this stack can serve on this machine.
+Run by bench/pages.py as `gunicorn bench.ceiling:application`.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.ceiling")
+
+from portal.settings import *  # noqa: E402, F403
+
+ROOT_URLCONF = "bench.ceiling"
+MIDDLEWARE = []
+INSTALLED_APPS = [  # noqa: F405 (the portal's models, without admin, sessions or axes)
+    app for app in INSTALLED_APPS if app in ("portal", "publishers", "billing", "subscriptions")
+] + ["django.contrib.auth", "django.contrib.contenttypes"]
+
+from django.core.wsgi import get_wsgi_application  # noqa: E402
+from django.http import HttpResponse  # noqa: E402
+from django.template import Context, Template  # noqa: E402
+from django.urls import path  # noqa: E402
+
+application = get_wsgi_application()  # settings are this module, complete by now
+TABLE = Template(
+    "<!doctype html><title>Ceiling</title><table><tr><th>Name</th><th>Slug</th></tr>"
+    "{% for row in rows %}<tr><td>{{ row.name }}</td><td>{{ row.slug }}</td></tr>{% endfor %}"
+    "</table>"
+)
+
+
+def ceiling(request):
+    from publishers.models import Publisher
+
+    rows = list(Publisher.objects.order_by("pk").only("name", "slug")[:10])
+    return HttpResponse(TABLE.render(Context({"rows": rows})))
+
+
+urlpatterns = [path("", ceiling)]
