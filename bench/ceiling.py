@@ -9,13 +9,14 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.ceiling")
 
-from portal.settings import *  # noqa: E402, F403
+from portal.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.ceiling"
 MIDDLEWARE = []
-INSTALLED_APPS = [  # noqa: F405 (the portal's models, without admin, sessions or axes)
-    app for app in INSTALLED_APPS if app in ("portal", "publishers", "billing", "subscriptions")
-] + ["django.contrib.auth", "django.contrib.contenttypes"]
+# The portal's models, without the admin, sessions or axes.
+OURS = ("portal", "publishers", "billing", "subscriptions")
+INSTALLED_APPS = [app for app in INSTALLED_APPS if app in OURS]  # noqa: F405
+INSTALLED_APPS += ["django.contrib.auth", "django.contrib.contenttypes"]
 
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.http import HttpResponse  # noqa: E402

@@ -74,10 +74,11 @@ def load_data():
     call_command("collectstatic", verbosity=0, interactive=False)
     cache.clear()
 
-    from bench.marketplace import load_catalog
-    from billing.services import billing_profile_create
     from django.conf import settings
     from django.test import Client
+
+    from bench.marketplace import load_catalog
+    from billing.services import billing_profile_create
     from portal.audit import Actor
     from portal.models import Membership, Role, Tenant, User
     from publishers.models import App
@@ -146,9 +147,9 @@ def check(url: str, cookie: str) -> None:
 
 def load(url: str, cookie: str, seconds: int) -> tuple[float, float]:
     """Requests per second and median latency (ms) of wrk -c16 on the URL."""
+    wrk = ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency"]
     out = subprocess.run(
-        ["wrk", "-t2", "-c16", f"-d{seconds}s", "--latency", "-H", f"Cookie: sessionid={cookie}"]
-        + [url],
+        [*wrk, "-H", f"Cookie: sessionid={cookie}", url],
         capture_output=True,
         text=True,
         check=True,
