@@ -5,7 +5,10 @@ from settings. Every create call carries an idempotency key. Stripe's errors com
 `StripeFailure` and its kinds, whose text a person can read on the page.
 """
 
+import json
 import logging
+import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +38,10 @@ class CardRefused(StripeFailure):
 
 class WebhookSignatureInvalid(Exception):
     pass
+
+
+class WebhookPayloadInvalid(ValueError):
+    """A correctly signed body that is not an event the portal can read."""
 
 
 @dataclass(frozen=True)
@@ -246,13 +253,50 @@ def demo_card_setup(*, customer_id: str, idempotency_key: str) -> str:
     return intent.id
 
 
+# How far a signature's timestamp may be from now, either way (Stripe's default tolerance).
+WEBHOOK_TOLERANCE_SECONDS = 300
+_TIMESTAMP = re.compile(r"(?:^|,)t=(\d+)(?:,|$)")
+
+
 def webhook_event(payload: bytes, signature: str) -> dict:
-    """The event Stripe signed, as a dict; WebhookSignatureInvalid when the
-    `Stripe-Signature` header does not match STRIPE_WEBHOOK_SECRET (or is too old)."""
-    if not settings.STRIPE_WEBHOOK_SECRET:
+    """The event Stripe signed, as a dict.
+
+    WebhookSignatureInvalid when the `Stripe-Signature` header does not match
+    STRIPE_WEBHOOK_SECRET, or was made more than 5 minutes ago or ahead of now;
+    WebhookPayloadInvalid when the signed body is not an event: not a JSON object, nested
+    past what the parser takes, or with an `id`, `type`, `data` or `data.object` of the
+    wrong type.
+    """
+    secret = settings.STRIPE_WEBHOOK_SECRET
+    if not secret:
         raise WebhookSignatureInvalid("STRIPE_WEBHOOK_SECRET is not set.")
     try:
-        event = stripe.Webhook.construct_event(payload, signature, settings.STRIPE_WEBHOOK_SECRET)
+        stripe.WebhookSignature.verify_header(
+            payload, signature, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
+        )
     except (stripe.SignatureVerificationError, ValueError) as error:
         raise WebhookSignatureInvalid(str(error)) from error
-    return event.to_dict()
+    stamp = _TIMESTAMP.search(signature)
+    if stamp is None or int(stamp.group(1)) > time.time() + WEBHOOK_TOLERANCE_SECONDS:
+        raise WebhookSignatureInvalid("The signature's timestamp is in the future.")
+    return _checked_event(payload)
+
+
+def _checked_event(payload: bytes) -> dict:
+    try:
+        event = json.loads(payload)
+    except (ValueError, RecursionError):
+        raise WebhookPayloadInvalid("The body is not JSON the portal can read.") from None
+    if not isinstance(event, dict):
+        raise WebhookPayloadInvalid("The event is not a JSON object.")
+    for key in ("id", "type"):
+        if not isinstance(event.get(key), str) or not event[key]:
+            raise WebhookPayloadInvalid(f"The event's {key} is not a string.")
+    data = event.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("object"), dict):
+        raise WebhookPayloadInvalid("The event's data.object is not an object.")
+    obj = data["object"]
+    for key in ("id", "customer"):  # what the handlers look objects up by
+        if not isinstance(obj.get(key, ""), str | None):
+            raise WebhookPayloadInvalid(f"The event's data.object.{key} is not a string.")
+    return event

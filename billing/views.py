@@ -284,6 +284,8 @@ def stripe_webhook(request):
         )
     except stripe_gateway.WebhookSignatureInvalid:
         return HttpResponseBadRequest("Bad signature.", content_type="text/plain")
+    except stripe_gateway.WebhookPayloadInvalid as error:
+        return HttpResponseBadRequest(str(error), content_type="text/plain")
     try:
         outcome = services.stripe_event_handle(event=event)
     except ValidationError as error:

@@ -55,8 +55,9 @@ def confirm_card_in_browser(client_secret: str, number: str = VISA) -> dict:
 
 
 def signed(event: dict, secret: str | None = None, timestamp: int | None = None):
-    """The body and `Stripe-Signature` header Stripe would send for the event."""
-    body = json.dumps(event)
+    """The body and `Stripe-Signature` header Stripe would send for the event (a dict, or
+    a body of any shape, as text)."""
+    body = event if isinstance(event, str) else json.dumps(event)
     timestamp = int(time.time()) if timestamp is None else timestamp
     secret = settings.STRIPE_WEBHOOK_SECRET if secret is None else secret
     mac = hmac.new(secret.encode(), f"{timestamp}.{body}".encode(), hashlib.sha256)

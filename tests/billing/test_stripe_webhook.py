@@ -65,6 +65,7 @@ def test_a_detached_card_is_forgotten_once_and_a_replay_changes_nothing(client, 
     [
         {"secret": "whsec_someone_else"},
         {"timestamp": int(time.time()) - 3600},  # an old capture, replayed
+        {"timestamp": int(time.time()) + 3600},  # made ahead, to be replayed later
     ],
 )
 def test_a_bad_signature_is_400_and_changes_nothing(client, card_profile, signing):
@@ -76,6 +77,38 @@ def test_a_bad_signature_is_400_and_changes_nothing(client, card_profile, signin
     assert response.status_code == 400
     card_profile.refresh_from_db()
     assert card_profile.has_card
+    assert not StripeEvent.objects.exists()
+
+
+DEEP = (
+    '{"id": "evt_deep", "type": "customer.updated", "data": {"object": '
+    + ("[" * 100_000 + "]" * 100_000)
+    + "}}"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("[1, 2]", b"The event is not a JSON object."),
+        ('"evt"', b"The event is not a JSON object."),
+        ("{not json", b"The body is not JSON the portal can read."),
+        ('{"id": "evt_1", "type": 7, "data": {"object": {}}}', b"The event's type is not"),
+        ('{"id": ["evt_1"], "type": "customer.updated", "data": {}}', b"The event's id is not"),
+        ('{"id": "evt_1", "type": "customer.updated", "data": []}', b"data.object is not"),
+        ('{"id": "evt_1", "type": "customer.updated", "data": {"object": "x"}}', b"data.object"),
+        (
+            '{"id": "evt_1", "type": "customer.updated", "data": {"object": {"id": {"a": 1}}}}',
+            b"data.object.id is not a string",
+        ),
+        (DEEP, b"The body is not JSON the portal can read."),
+    ],
+    ids=["list", "string", "not-json", "type", "id", "data", "object", "object-id", "deep"],
+)
+def test_a_signed_body_that_is_not_an_event_is_400_and_changes_nothing(client, db, body, reason):
+    response = deliver(client, body)
+    assert response.status_code == 400
+    assert reason in response.content
     assert not StripeEvent.objects.exists()
 
 
