@@ -3,8 +3,9 @@
 Counting the apps a tenant may buy touches every priced plan, the one costly part of a
 Marketplace page; which private plans a tenant is invited to is asked by every catalog
 query. Both are kept in the cache under the catalog's version, which any save or delete of
-a publisher, app, plan, price or private-plan tenant list moves on (publishers.apps connects
-the signals), so nothing read from here is stale: after a change, the next request asks the
+a publisher, app, plan, price or private-plan tenant list moves on when it commits
+(publishers.apps connects the signals; `CatalogQuerySet` covers the bulk writes that send
+none), so nothing read from here is stale: after a change, the next request asks the
 database again. Production points CACHE_URL at Redis so that every web process sees the
 same version.
 """
@@ -14,6 +15,7 @@ import time
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.utils.functional import cached_property
 
 VERSION_KEY = "catalog:version"
@@ -31,7 +33,17 @@ def catalog_version() -> int:
 
 
 def catalog_changed(**kwargs) -> None:
-    """Signal receiver: everything cached here belongs to an older catalog from now on."""
+    """Everything cached here belongs to an older catalog once the change commits.
+
+    The receiver of the catalog models' signals, and called by their QuerySets' bulk writes
+    (`CatalogQuerySet`), which send none. Moving the version before the commit would let a
+    request in between cache the old catalog under the new version; so it moves on commit
+    (at once outside a transaction), and not at all if the change rolls back.
+    """
+    transaction.on_commit(_move_version, robust=True)
+
+
+def _move_version() -> None:
     try:
         cache.incr(VERSION_KEY)
     except ValueError:  # no version yet (or evicted): start a new one

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from portal.regions import CURRENCIES
 
-from .cache import invited_plan_ids
+from .cache import catalog_changed, invited_plan_ids
 
 MAX_SEATS = 10_000
 CURRENCY_CHOICES = [(code, code) for code in CURRENCIES]
@@ -64,6 +64,30 @@ class Category(models.TextChoices):
     SECURITY = "security", "Security"
 
 
+class CatalogQuerySet(models.QuerySet):
+    """Every catalog model's QuerySet: its bulk writes, which send no signals, move the
+    catalog version on too, so no writer (the catalog file, the admin, a shell) can leave the
+    Marketplace's cache stale."""
+
+    def bulk_create(self, *args, **kwargs):
+        created = super().bulk_create(*args, **kwargs)
+        if created:
+            catalog_changed()
+        return created
+
+    def bulk_update(self, *args, **kwargs):
+        updated = super().bulk_update(*args, **kwargs)
+        if updated:
+            catalog_changed()
+        return updated
+
+    def update(self, **kwargs):
+        updated = super().update(**kwargs)
+        if updated:
+            catalog_changed()
+        return updated
+
+
 class Publisher(models.Model):
     """A company that sells apps through the marketplace."""
 
@@ -102,6 +126,8 @@ class Publisher(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    objects = CatalogQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -135,7 +161,7 @@ class Publisher(models.Model):
         return base64.b64decode(self.webhook_secret.removeprefix("whsec_"))
 
 
-class AppQuerySet(models.QuerySet):
+class AppQuerySet(CatalogQuerySet):
     def offered_to(self, tenant):
         """Published apps of active publishers with at least one plan the tenant may buy.
 
@@ -238,7 +264,7 @@ def _visible(tenant, plan_ref="pk") -> Q:
     return Q(**{f"{prefix}is_private": False}) | Q(**{f"{plan_ref}__in": invited_plan_ids(tenant)})
 
 
-class PlanQuerySet(models.QuerySet):
+class PlanQuerySet(CatalogQuerySet):
     def visible_to(self, tenant):
         return self.filter(_visible(tenant))
 
@@ -346,7 +372,7 @@ class Plan(models.Model):
             raise ValidationError(errors)
 
 
-class PriceQuerySet(models.QuerySet):
+class PriceQuerySet(CatalogQuerySet):
     def offered_to(self, tenant):
         """Prices in the tenant's currency of the plans it may buy."""
         return self.filter(
