@@ -2,10 +2,11 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 
+from portal.forms import CleanInputMixin
 from portal.models import Membership, Role
 from portal.regions import REGIONS, InvalidTaxId, validate_tax_id
+from portal.text import validate_email_address
 
 from .models import BillingProfile, PaymentMethod, ProfileRole
 
@@ -15,7 +16,7 @@ STATE_REQUIRED = {"US", "CA", "AU"}
 PHONE = re.compile(r"^\+?[0-9 ()./-]{6,30}$")
 
 
-class BillingProfileForm(forms.ModelForm):
+class BillingProfileForm(CleanInputMixin, forms.ModelForm):
     """A profile's contact, address and invoice settings; on creation, how it pays.
 
     `validate_url`, when given, makes each field check itself with htmx as it changes.
@@ -92,7 +93,7 @@ class BillingProfileForm(forms.ModelForm):
             if not email:
                 continue
             try:
-                validate_email(email)
+                validate_email_address(email)
             except ValidationError:
                 raise ValidationError(f"{email} is not an e-mail address.") from None
             if email.lower() not in emails:
@@ -135,15 +136,15 @@ class BillingProfileForm(forms.ModelForm):
         return data
 
 
-class PaymentMethodForm(forms.Form):
+class PaymentMethodForm(CleanInputMixin, forms.Form):
     method = forms.ChoiceField(choices=PaymentMethod.choices)
 
 
-class CardConfirmForm(forms.Form):
+class CardConfirmForm(CleanInputMixin, forms.Form):
     setup_intent = forms.RegexField(regex=r"^seti_\w+$", max_length=255)
 
 
-class RoleGrantForm(forms.Form):
+class RoleGrantForm(CleanInputMixin, forms.Form):
     user = forms.TypedChoiceField(label="Person", coerce=int)
     role = forms.ChoiceField(choices=ProfileRole.choices, initial=ProfileRole.INVOICE_MANAGER)
 

@@ -1,9 +1,11 @@
 from django import forms
 
+from portal.forms import CleanInputMixin
+
 from .models import Category, PricingModel
 
 
-class MarketplaceFilterForm(forms.Form):
+class MarketplaceFilterForm(CleanInputMixin, forms.Form):
     q = forms.CharField(
         required=False,
         max_length=100,

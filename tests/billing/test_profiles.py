@@ -111,6 +111,33 @@ def test_profile_names_are_unique_in_a_tenant_whatever_their_case(
     assert "already a profile named" in response.content.decode()
 
 
+def test_a_name_with_a_non_breaking_space_is_the_same_name(login, tenant, billing_admin, profile):
+    response = login(billing_admin).post(
+        url("profile_create", tenant), {**GOOD, "name": "Contoso\xa0 HQ"}
+    )
+    assert response.status_code == 422
+    assert "already a profile named Contoso HQ" in response.content.decode()
+    assert BillingProfile.objects.for_tenant(tenant).count() == 1
+
+
+def test_a_line_break_in_an_address_is_a_field_error_and_changes_nothing(
+    login, tenant, billing_admin
+):
+    data = {**GOOD, "address_line1": "1 Main Street\r\nBcc: someone@example.com"}
+    response = login(billing_admin).post(url("profile_create", tenant), data)
+    assert response.status_code == 422
+    assert "Remove the control characters" in response.content.decode()
+    assert not BillingProfile.objects.for_tenant(tenant).exists()
+
+
+def test_an_invoice_recipient_with_an_ip_literal_domain_is_refused(login, tenant, billing_admin):
+    data = {**GOOD, "invoice_emails": "ap@contoso.example, ap@[192.0.2.1]"}
+    response = login(billing_admin).post(url("profile_create", tenant), data)
+    assert response.status_code == 422
+    assert "ap@[192.0.2.1] is not an e-mail address." in response.content.decode()
+    assert not BillingProfile.objects.for_tenant(tenant).exists()
+
+
 def test_the_database_keeps_one_default_per_tenant(tenant, profile):
     with pytest.raises(IntegrityError):
         BillingProfileFactory(tenant=tenant, is_default=True)
