@@ -16,6 +16,7 @@ from django.utils.text import slugify
 from .audit import Actor, audit_record
 from .models import Membership, PartnerRelationship, Role, Tenant, User
 from .regions import region_for
+from .signals import member_removed
 from .tasks import send_email
 from .text import validate_email_address
 
@@ -196,4 +197,5 @@ def member_remove(*, membership: Membership, actor: Actor) -> None:
             target=membership,
             data={"email": membership.user.email, "role": membership.role},
         )
+        member_removed.send(sender=Membership, membership=membership, actor=actor)
         membership.delete()

@@ -269,6 +269,8 @@ def test_a_person_who_leaves_the_tenant_keeps_no_profile_role(
     assert not BillingProfileRole.objects.exists()
     event = AuditEvent.objects.get(verb="billing_profile.role_revoke")
     assert event.data["reason"] == "left the tenant"
+    # recorded as done by the admin who removed them, not by "the system"
+    assert (event.actor_type, event.actor_user, event.actor_label) == ("user", admin, admin.email)
 
 
 def test_a_role_on_another_profile_is_404_through_this_one(
