@@ -9,9 +9,9 @@ country has them) from `_TAX_ID_RULES`, returning it in its canonical form.
 """
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from importlib import import_module
 
 
 @dataclass(frozen=True)
@@ -106,7 +106,7 @@ REGIONS: dict[str, Region] = {
             Decimal("5"),
             "Canada",
             tax_id_name="GST/HST number",
-            tax_id_example="123456789RT0001",
+            tax_id_example="123456782RT0001",
         ),
         Region(
             "GB",
@@ -159,7 +159,7 @@ REGIONS: dict[str, Region] = {
             tax_id_example="12345678-5",
         ),
         _eu("FR", "France", "20", "FR40303265045", market="France"),
-        _eu("DE", "Germany", "19", "DE123456789", market="Germany"),
+        _eu("DE", "Germany", "19", "DE136695976", market="Germany"),
         _eu("GR", "Greece", "24", "EL094259216", market="Greece"),
         _eu("AT", "Austria", "20", "ATU13585627"),
         _eu("BE", "Belgium", "21", "BE0403019261"),
@@ -200,64 +200,51 @@ class InvalidTaxId(ValueError):
     """A tax id that is not in its country's shape; the message is for the user."""
 
 
-def _abn_checks(digits: str) -> bool:
-    """The ABN check: take 1 from the first digit; the weighted sum is a multiple of 89."""
-    values = [int(d) for d in digits]
-    values[0] -= 1
-    weights = (10, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19)
-    return sum(v * w for v, w in zip(values, weights, strict=True)) % 89 == 0
-
-
-def _cuit_checks(digits: str) -> bool:
-    """The CUIT check digit: 11 - (weighted sum mod 11); 11 means 0 and 10 never occurs."""
-    weights = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
-    check = 11 - sum(int(d) * w for d, w in zip(digits[:10], weights, strict=True)) % 11
-    return check != 10 and check % 11 == int(digits[10])
-
-
-def _rut_checks(digits: str) -> bool:
-    """The RUT check digit (mod 11, weights 2..7 from the right; 10 is K, 11 is 0)."""
-    body, check = digits[:-1], digits[-1]
-    total = sum(int(d) * (2 + i % 6) for i, d in enumerate(reversed(body)))
-    expected = {10: "K", 11: "0"}.get(11 - total % 11, str(11 - total % 11))
-    return check == expected
-
-
 @dataclass(frozen=True)
 class _TaxIdRule:
     pattern: str  # matched in full against the compact id: upper case, no spaces/dots/dashes
     canonical: str = ""  # how to write the pattern's groups back ("{0}-{1}"); "" keeps it compact
-    checks: Callable[[str], bool] | None = None  # given the compact id, are the check digits right?
+    stdnum: str = ""  # the python-stdnum module that checks the digits ("de.vat"), if any
 
 
-# The shape of a tax id in each country of REGIONS, matched against the compact id.
-# EU VAT numbers carry their country prefix (Greece's is EL, not GR).
+# The shape of a tax id in each country of REGIONS, matched against the compact id, and the
+# python-stdnum module that checks its check digits (and, for EINs, the IRS prefixes).
+# EU VAT numbers carry their country prefix (Greece's is EL, not GR). South Africa's VAT
+# number has no check digit stdnum knows.
 _TAX_ID_RULES: dict[str, _TaxIdRule] = {
-    "AT": _TaxIdRule(r"ATU\d{8}"),
-    "BE": _TaxIdRule(r"BE[01]\d{9}"),
-    "DE": _TaxIdRule(r"DE\d{9}"),
-    "DK": _TaxIdRule(r"DK\d{8}"),
-    "ES": _TaxIdRule(r"ES(?:[A-Z]\d{7}[A-Z0-9]|\d{8}[A-Z])"),
-    "FI": _TaxIdRule(r"FI\d{8}"),
-    "FR": _TaxIdRule(r"FR[A-HJ-NP-Z0-9]{2}\d{9}"),
-    "GR": _TaxIdRule(r"EL\d{9}"),
-    "IE": _TaxIdRule(r"IE(?:\d{7}[A-Z]{1,2}|\d[A-Z+*]\d{5}[A-Z])"),
-    "IT": _TaxIdRule(r"IT\d{11}"),
-    "LU": _TaxIdRule(r"LU\d{8}"),
-    "NL": _TaxIdRule(r"NL\d{9}B\d{2}"),
-    "PT": _TaxIdRule(r"PT\d{9}"),
-    "SE": _TaxIdRule(r"SE\d{10}01"),
-    "GB": _TaxIdRule(r"GB(?:\d{9}|\d{12}|GD\d{3}|HA\d{3})"),
-    "NO": _TaxIdRule(r"NO\d{9}MVA"),
-    "CH": _TaxIdRule(r"CHE(\d{3})(\d{3})(\d{3})(MWST|TVA|IVA)", "CHE-{0}.{1}.{2} {3}"),
-    "AU": _TaxIdRule(r"\d{11}", checks=_abn_checks),
-    "CA": _TaxIdRule(r"\d{9}RT\d{4}"),
+    "AT": _TaxIdRule(r"ATU\d{8}", stdnum="at.uid"),
+    "BE": _TaxIdRule(r"BE[01]\d{9}", stdnum="be.vat"),
+    "DE": _TaxIdRule(r"DE\d{9}", stdnum="de.vat"),
+    "DK": _TaxIdRule(r"DK\d{8}", stdnum="dk.cvr"),
+    "ES": _TaxIdRule(r"ES(?:[A-Z]\d{7}[A-Z0-9]|\d{8}[A-Z])", stdnum="es.nif"),
+    "FI": _TaxIdRule(r"FI\d{8}", stdnum="fi.alv"),
+    "FR": _TaxIdRule(r"FR[A-HJ-NP-Z0-9]{2}\d{9}", stdnum="fr.tva"),
+    "GR": _TaxIdRule(r"EL\d{9}", stdnum="gr.vat"),
+    "IE": _TaxIdRule(r"IE(?:\d{7}[A-Z]{1,2}|\d[A-Z+*]\d{5}[A-Z])", stdnum="ie.vat"),
+    "IT": _TaxIdRule(r"IT\d{11}", stdnum="it.iva"),
+    "LU": _TaxIdRule(r"LU\d{8}", stdnum="lu.tva"),
+    "NL": _TaxIdRule(r"NL\d{9}B\d{2}", stdnum="nl.btw"),
+    "PT": _TaxIdRule(r"PT\d{9}", stdnum="pt.nif"),
+    "SE": _TaxIdRule(r"SE\d{10}01", stdnum="se.vat"),
+    "GB": _TaxIdRule(r"GB(?:\d{9}|\d{12}|GD\d{3}|HA\d{3})", stdnum="gb.vat"),
+    "NO": _TaxIdRule(r"NO\d{9}MVA", stdnum="no.mva"),
+    "CH": _TaxIdRule(
+        r"CHE(\d{3})(\d{3})(\d{3})(MWST|TVA|IVA)", "CHE-{0}.{1}.{2} {3}", stdnum="ch.vat"
+    ),
+    "AU": _TaxIdRule(r"\d{11}", stdnum="au.abn"),
+    "CA": _TaxIdRule(r"\d{9}RT\d{4}", stdnum="ca.bn"),
     "ZA": _TaxIdRule(r"4\d{9}"),
-    "US": _TaxIdRule(r"(\d{2})(\d{7})", "{0}-{1}"),
-    "PR": _TaxIdRule(r"(\d{2})(\d{7})", "{0}-{1}"),
-    "AR": _TaxIdRule(r"(\d{2})(\d{8})(\d)", "{0}-{1}-{2}", checks=_cuit_checks),
-    "CL": _TaxIdRule(r"(\d{7,8})([0-9K])", "{0}-{1}", checks=_rut_checks),
+    "US": _TaxIdRule(r"(\d{2})(\d{7})", "{0}-{1}", stdnum="us.ein"),
+    "PR": _TaxIdRule(r"(\d{2})(\d{7})", "{0}-{1}", stdnum="us.ein"),
+    "AR": _TaxIdRule(r"(\d{2})(\d{8})(\d)", "{0}-{1}-{2}", stdnum="ar.cuit"),
+    "CL": _TaxIdRule(r"(\d{7,8})([0-9K])", "{0}-{1}", stdnum="cl.rut"),
 }
+
+
+def _digits_check(rule: _TaxIdRule, compact: str) -> bool:
+    """Whether python-stdnum finds the id's check digits right (True where it has no rule)."""
+    return not rule.stdnum or import_module(f"stdnum.{rule.stdnum}").is_valid(compact)
+
 
 # Spaces (any, including non-breaking), dots, and hyphens or dashes people paste in.
 _SEPARATORS = re.compile(r"[\s.\-\u2010-\u2015]")
@@ -277,7 +264,7 @@ def normalize_tax_id(country: str, value: str) -> str:
     Where the id has a conventional written form and the value has its shape, the value is
     written that way: US/PR EIN "12-3456789", AR CUIT "20-12345678-6", CL RUT "12345678-5"
     (no thousands dots), CH "CHE-123.456.788 MWST". Everything else is compact:
-    "DE123456789", CA "123456789RT0001", NO "NO974761076MVA". A value not in the shape is
+    "DE136695976", CA "123456782RT0001", NO "NO974761076MVA". A value not in the shape is
     returned compact. UnsupportedCountry for a country not in REGIONS.
     """
     code = region_for(country).code
@@ -299,7 +286,7 @@ def _tax_id_in(region: Region) -> str:
 
 def validate_tax_id(country: str, value: str) -> str:
     """The tax id in its canonical form (see `normalize_tax_id`), if it is in `country`'s
-    shape and its check digits (AU ABN, AR CUIT, CL RUT) are right.
+    shape and python-stdnum finds its check digits right (every country but ZA).
 
     InvalidTaxId otherwise, empty values included, with a message that shows the user an
     example; UnsupportedCountry for a country not in REGIONS.
@@ -310,7 +297,7 @@ def validate_tax_id(country: str, value: str) -> str:
     shape = f"{_tax_id_in(region)} looks like {region.tax_id_example}."
     if re.fullmatch(rule.pattern, compact, re.ASCII) is None:
         raise InvalidTaxId(shape)
-    if rule.checks is not None and not rule.checks(compact):
+    if not _digits_check(rule, compact):
         written = normalize_tax_id(region.code, value)
         raise InvalidTaxId(
             f"{written} is not a valid {region.tax_id_name}: its check digits do not add up. "

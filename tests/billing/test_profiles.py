@@ -81,10 +81,10 @@ def test_a_tax_id_must_have_its_countrys_shape(login, tenant, billing_admin):
     data = {**GOOD, "country": "DE", "state": "", "tax_id": "GB123456789"}
     response = login(billing_admin).post(url("profile_create", tenant), data)
     assert "DE" in response.context["form"].errors["tax_id"][0]
-    data["tax_id"] = "de 123 456 789"
+    data["tax_id"] = "de 136 695 976"
     login(billing_admin).post(url("profile_create", tenant), data)
     profile = BillingProfile.objects.get()
-    assert (profile.tax_id, profile.currency) == ("DE123456789", "EUR")
+    assert (profile.tax_id, profile.currency) == ("DE136695976", "EUR")
 
 
 def test_htmx_checks_the_one_field_that_changed(login, tenant, billing_admin):

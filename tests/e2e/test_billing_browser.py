@@ -183,7 +183,7 @@ def test_field_errors_show_as_you_type(
 
     tax_id_field = page.locator(".field").filter(has=page.get_by_label("Tax id"))
     expect(tax_id_field.locator(".field-error")).to_have_text(
-        "A VAT number in Germany looks like DE123456789."
+        "A VAT number in Germany looks like DE136695976."
     )
     expect(page.locator(".field-error")).to_have_count(1)  # the e-mail was corrected
     expect(page.get_by_label("Country")).to_have_value("DE")

@@ -58,7 +58,7 @@ PROFILES = [
             "postal_code": "10117",
             "country": "DE",
             "invoice_emails": ["buchhaltung@fabrikam.example"],
-            "tax_id": "DE123456789",
+            "tax_id": "DE136695976",
         },
     ),
 ]
