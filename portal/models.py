@@ -3,8 +3,8 @@ import uuid
 from django.apps import apps
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from .regions import COUNTRY_CHOICES, REGIONS, Region
@@ -130,6 +130,18 @@ class MembershipQuerySet(TenantOwnedQuerySet):
     def admins(self):
         return self.filter(role=Role.ADMIN)
 
+    def with_admin_count(self):
+        """Annotate each membership with its tenant's number of admins, for
+        `is_sole_admin()` on a page of members without a query per row."""
+        admins = (
+            Membership.objects.filter(tenant=OuterRef("tenant"), role=Role.ADMIN)
+            .order_by()
+            .values("tenant")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        return self.annotate(tenant_admin_count=Coalesce(Subquery(admins), 0))
+
     def of_user_in(self, user, slug):
         """The user's membership of the tenant with this slug, real or through a partner;
         None when there is neither (or no such tenant). One query for real members."""
@@ -169,7 +181,6 @@ class Membership(models.Model):
     objects = MembershipQuerySet.as_manager()
 
     via_partner = None  # set on the unsaved memberships partners act through
-    is_sole_admin = False  # set by the members page on a tenant's only admin
 
     class Meta:
         ordering = ["user__email"]
@@ -185,6 +196,22 @@ class Membership(models.Model):
         if self.is_effective:
             raise ValueError("A partner's effective membership is never saved.")
         super().save(*args, **kwargs)
+
+    def is_sole_admin(self, admin_ids: list[int] | None = None) -> bool:
+        """The tenant's only admin: the membership a tenant can neither lose nor demote.
+
+        The one home of that rule: the permission function, the pages, the Django admin and
+        the services ask it. `admin_ids` are the tenant's admins as a service locked them;
+        without them the count comes from `with_admin_count()`, else from one query.
+        """
+        if self.role != Role.ADMIN:
+            return False
+        if admin_ids is not None:
+            return admin_ids == [self.pk]
+        count = getattr(self, "tenant_admin_count", None)
+        if count is None:
+            count = Membership.objects.for_tenant(self.tenant_id).admins().count()
+        return count == 1
 
     @property
     def is_effective(self) -> bool:

@@ -170,7 +170,7 @@ def member_change_role(*, membership: Membership, role: str, actor: Actor) -> Me
         old = membership.role
         if old == role:
             return membership
-        if old == Role.ADMIN and admins == [membership.pk]:
+        if membership.is_sole_admin(admins):
             raise LastAdminError()
         membership.role = role
         membership.save(update_fields=["role"])
@@ -188,7 +188,7 @@ def member_remove(*, membership: Membership, actor: Actor) -> None:
     with transaction.atomic():
         admins = _lock_admins(membership.tenant)
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
-        if membership.role == Role.ADMIN and admins == [membership.pk]:
+        if membership.is_sole_admin(admins):
             raise LastAdminError()
         audit_record(
             tenant=membership.tenant,

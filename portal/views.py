@@ -11,7 +11,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from . import permissions, services
 from .audit import Actor
 from .forms import AuditFilterForm, MemberAddForm, MemberRoleForm
-from .models import AuditEvent, Membership, Role, Tenant
+from .models import AuditEvent, Membership, Tenant
 
 
 def require(permission, request, obj=None):
@@ -46,10 +46,8 @@ def home(request):
 
 
 def _members_page(request, form, status=200):
-    members = list(Membership.objects.for_tenant(request.tenant).select_related("user"))
-    admins = [m for m in members if m.role == Role.ADMIN]
-    if len(admins) == 1:
-        admins[0].is_sole_admin = True  # the page offers no removal the service would refuse
+    members = Membership.objects.for_tenant(request.tenant).select_related("user")
+    members = members.with_admin_count()  # no removal offered that the service would refuse
     rows = [(m, MemberRoleForm(initial={"role": m.role}, prefix=str(m.uuid))) for m in members]
     context = {"rows": rows, "form": form}
     template = "portal/member_list.html"
@@ -102,8 +100,6 @@ def member_role(request, member_uuid):
         home = reverse("portal:home", kwargs={"tenant_slug": request.tenant.slug})
         return HttpResponseClientRedirect(home) if request.htmx else redirect(home)
     if request.htmx:
-        others = Membership.objects.for_tenant(request.tenant).admins().exclude(pk=membership.pk)
-        membership.is_sole_admin = membership.role == Role.ADMIN and not others.exists()
         form = MemberRoleForm(initial={"role": membership.role}, prefix=str(membership.uuid))
         context = {"member": membership, "role_form": form, "row_error": error}
         return render(
@@ -121,6 +117,8 @@ def member_role(request, member_uuid):
 @require_http_methods(["GET", "POST"])
 def member_remove(request, member_uuid):
     membership = access_membership(request, member_uuid, write=True)
+    if not permissions.can_remove_member(request.membership, membership):
+        raise PermissionDenied(services.LastAdminError().message)  # the tenant's only admin
     if request.method == "POST":
         try:
             services.member_remove(membership=membership, actor=Actor.from_request(request))

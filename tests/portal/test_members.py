@@ -140,9 +140,31 @@ def test_the_last_admin_cannot_be_demoted(login, tenant, admin):
 
 def test_the_last_admin_cannot_be_removed(login, tenant, admin):
     m = Membership.objects.get(user=admin, tenant=tenant)
-    response = login(admin).post(url(tenant, f"{m.uuid}/remove/"), follow=True)
-    assert b"at least one admin" in response.content
+    client = login(admin)
+    assert b"Only admin" in client.get(url(tenant, "")).content  # no Remove offered
+    for method in (client.get, client.post):  # nor the page, nor a crafted POST
+        response = method(url(tenant, f"{m.uuid}/remove/"))
+        assert response.status_code == 403
+        assert b"at least one admin" in response.content
     assert Membership.objects.filter(pk=m.pk).exists()
+
+
+def test_one_rule_decides_the_sole_admin_for_the_page_the_permission_and_the_service(
+    tenant, admin, django_assert_num_queries
+):
+    from portal.permissions import can_remove_member
+
+    m = Membership.objects.get(user=admin, tenant=tenant)
+    listed = Membership.objects.for_tenant(tenant).with_admin_count().get(pk=m.pk)
+    with django_assert_num_queries(0):  # the page's rows carry their count
+        assert listed.is_sole_admin()
+    assert not can_remove_member(m, m)
+    second = Membership.objects.create(
+        tenant=tenant, user=User.objects.create_user("second@contoso.example"), role=Role.ADMIN
+    )
+    assert not m.is_sole_admin()
+    assert can_remove_member(m, second) and can_remove_member(m, m)
+    assert m.is_sole_admin(admin_ids=[m.pk])  # what a service locked decides
 
 
 def test_an_admin_can_be_demoted_when_another_admin_remains(login, tenant, admin):
