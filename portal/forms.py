@@ -10,9 +10,22 @@ from .text import EMAIL_MAX_LENGTH, normalise_text, validate_email_address
 
 
 class FormRenderer(TemplatesSetting):
-    """Fields render through templates/forms/field.html (`{{ field.as_field_group }}`)."""
+    """Fields render through templates/forms/field.html (`{{ field.as_field_group }}`).
+
+    Templates render fields one by one, so the form's first visible field also renders the
+    form's error summary (templates/forms/error_summary.html) just above itself.
+    """
 
     field_template_name = "forms/field.html"
+
+    def render(self, template_name, context, request=None):
+        field = context.get("field")
+        if template_name == self.field_template_name and field is not None:
+            visible = field.form.visible_fields()
+            first = visible[0].name if visible else None
+            has_errors = any(f.errors for f in visible)
+            context = {**context, "error_summary": field.name == first and has_errors}
+        return super().render(template_name, context, request=request)
 
 
 class CleanInputMixin:

@@ -1,0 +1,64 @@
+/* The portal's shell: navigation toggle, menus, error summary focus. No inline script (CSP). */
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  function closeMenus(except) {
+    document.querySelectorAll("details.menu[open]").forEach(function (menu) {
+      if (menu !== except) menu.open = false;
+    });
+  }
+
+  function focusErrorSummary(root) {
+    var summary = (root || document).querySelector("[data-error-summary]");
+    if (summary) summary.focus();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var toggle = document.querySelector(".nav-toggle");
+    if (toggle) {
+      toggle.addEventListener("click", function () {
+        var open = toggle.getAttribute("aria-expanded") !== "true";
+        toggle.setAttribute("aria-expanded", open ? "true" : "false");
+        document.body.classList.toggle("nav-open", open);
+      });
+    }
+    document.querySelectorAll("details.menu").forEach(function (menu) {
+      menu.addEventListener("toggle", function () {
+        if (menu.open) closeMenus(menu);
+      });
+    });
+    focusErrorSummary(document);
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    var open = document.querySelector("details.menu[open]");
+    if (open) {
+      open.open = false;
+      open.querySelector("summary").focus();
+    }
+  });
+
+  document.addEventListener("click", function (event) {
+    if (!event.target.closest("details.menu")) closeMenus(null);
+  });
+
+  /* One field checked by htmx (HX-Trigger-Name) never brings the form's error summary. */
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var headers = event.detail.requestConfig && event.detail.requestConfig.headers;
+    if (!headers || !headers["HX-Trigger-Name"] || !event.detail.serverResponse) return;
+    var template = document.createElement("template");
+    template.innerHTML = event.detail.serverResponse;
+    var summary = template.content.querySelector("[data-error-summary]");
+    if (summary) {
+      summary.remove();
+      event.detail.serverResponse = template.innerHTML;
+    }
+  });
+
+  /* A whole form swapped in with errors: focus its summary. */
+  document.addEventListener("htmx:afterSettle", function (event) {
+    focusErrorSummary(event.detail.elt.parentNode || document);
+  });
+})();
