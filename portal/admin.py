@@ -65,11 +65,6 @@ class TenantAdmin(admin.ModelAdmin):
             obj.pk, obj.uuid = created.pk, created.uuid
 
 
-def _is_last_admin(membership: Membership) -> bool:
-    admins = Membership.objects.for_tenant(membership.tenant_id).admins()
-    return membership.role == Role.ADMIN and not admins.exclude(pk=membership.pk).exists()
-
-
 class MembershipAdminForm(forms.ModelForm):
     class Meta:
         model = Membership
@@ -78,7 +73,7 @@ class MembershipAdminForm(forms.ModelForm):
     def clean_role(self):
         role = self.cleaned_data["role"]
         saved = self.instance
-        if saved.pk and role != Role.ADMIN and _is_last_admin(saved):
+        if saved.pk and role != Role.ADMIN and saved.is_sole_admin():
             raise forms.ValidationError(services.LastAdminError().message)
         return role
 
@@ -115,7 +110,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
     def get_deleted_objects(self, objs, request):
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        protected += [f"{m} (the tenant's last admin)" for m in objs if _is_last_admin(m)]
+        protected += [f"{m} (the tenant's last admin)" for m in objs if m.is_sole_admin()]
         return deleted, counts, perms_needed, protected
 
 

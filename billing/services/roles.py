@@ -70,12 +70,15 @@ def billing_profile_role_revoke(*, grant: BillingProfileRole, actor: Actor) -> N
         grant.delete()
 
 
-def billing_profile_roles_of_departed_member(*, membership: Membership) -> int:
-    """A person who leaves a tenant keeps no role on its profiles (each removal audited)."""
+def billing_profile_roles_of_departed_member(
+    *, membership: Membership, actor: Actor | None = None
+) -> int:
+    """A person who leaves a tenant keeps no role on its profiles (each removal audited, as
+    done by `actor`, who removed them; the system when a row went without the service)."""
     grants = BillingProfileRole.objects.filter(
         user=membership.user_id, profile__tenant=membership.tenant_id
     ).select_related("profile__tenant", "user")
-    actor = Actor.system("member removed")
+    actor = actor or Actor.system("member removed")
     removed = 0
     for grant in grants:
         _audit(
