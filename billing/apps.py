@@ -11,11 +11,15 @@ class BillingConfig(AppConfig):
 
         from .services import billing_profile_roles_of_departed_member
 
-        def member_left(sender, membership, actor, **kwargs):
+        def drop_roles_of_removed(sender, membership, actor, **kwargs):
+            # Sent by portal's member_remove: the revokes name the person who removed them.
             billing_profile_roles_of_departed_member(membership=membership, actor=actor)
 
-        def drop_roles(sender, instance, **kwargs):  # a membership deleted any other way
+        def drop_roles(sender, instance, **kwargs):
+            # Any other deletion (a tenant's cascade): nothing is left behind either.
             billing_profile_roles_of_departed_member(membership=instance)
 
-        member_removed.connect(member_left, weak=False, dispatch_uid="billing.member_left")
+        member_removed.connect(
+            drop_roles_of_removed, weak=False, dispatch_uid="billing.roles.member_removed"
+        )
         post_delete.connect(drop_roles, sender=Membership, weak=False, dispatch_uid="billing.roles")

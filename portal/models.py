@@ -1,4 +1,5 @@
 import uuid
+from datetime import timedelta
 
 from django.apps import apps
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -131,8 +132,8 @@ class MembershipQuerySet(TenantOwnedQuerySet):
         return self.filter(role=Role.ADMIN)
 
     def with_admin_count(self):
-        """Annotate each membership with its tenant's number of admins, for
-        `is_sole_admin()` on a page of members without a query per row."""
+        """Each row carries its tenant's number of admins, so a page asks `is_sole_admin()`
+        of every row without one query per row."""
         admins = (
             Membership.objects.filter(tenant=OuterRef("tenant"), role=Role.ADMIN)
             .order_by()
@@ -197,26 +198,102 @@ class Membership(models.Model):
             raise ValueError("A partner's effective membership is never saved.")
         super().save(*args, **kwargs)
 
-    def is_sole_admin(self, admin_ids: list[int] | None = None) -> bool:
-        """The tenant's only admin: the membership a tenant can neither lose nor demote.
-
-        The one home of that rule: the permission function, the pages, the Django admin and
-        the services ask it. `admin_ids` are the tenant's admins as a service locked them;
-        without them the count comes from `with_admin_count()`, else from one query.
-        """
-        if self.role != Role.ADMIN:
-            return False
-        if admin_ids is not None:
-            return admin_ids == [self.pk]
-        count = getattr(self, "tenant_admin_count", None)
-        if count is None:
-            count = Membership.objects.for_tenant(self.tenant_id).admins().count()
-        return count == 1
-
     @property
     def is_effective(self) -> bool:
         """Built for a partner's user, not a saved membership."""
         return self.via_partner is not None
+
+    def is_sole_admin(self, *, admin_ids=None) -> bool:
+        """The one rule of "a tenant keeps an admin": this is its only admin.
+
+        Services pass the admin ids they hold locked; pages read rows `with_admin_count()`;
+        otherwise it costs one query.
+        """
+        if self.role != Role.ADMIN or self.is_effective:
+            return False
+        if admin_ids is not None:
+            return list(admin_ids) == [self.pk]
+        count = getattr(self, "tenant_admin_count", None)
+        if count is None:
+            count = Membership.objects.for_tenant(self.tenant_id).admins().count()
+        return count <= 1
+
+
+class InvitationQuerySet(TenantOwnedQuerySet):
+    def pending(self):
+        """Neither accepted, declined nor canceled (expired ones included)."""
+        return self.filter(accepted_at=None, declined_at=None, canceled_at=None)
+
+    def open(self, now=None):
+        """Pending and not expired: what the invited person may still accept."""
+        now = now or timezone.now()
+        return self.pending().filter(sent_at__gt=now - Invitation.VALID_FOR)
+
+    def addressed_to(self, user):
+        """Invitations to the user's e-mail address (case-insensitive)."""
+        return self.filter(email__iexact=user.email)
+
+
+class Invitation(models.Model):
+    """An offer to join a tenant with a role, to an e-mail address, until accepted.
+
+    No membership exists before the invited person accepts; the tenant stays 404 for them.
+    """
+
+    VALID_FOR = timedelta(days=14)  # from the last time it was sent
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
+    invited_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    declined_at = models.DateTimeField(null=True, blank=True)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(
+                "tenant",
+                Lower("email"),
+                condition=Q(accepted_at=None, declined_at=None, canceled_at=None),
+                name="invitation_one_pending_per_email",
+            ),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="invitation_role_valid"),
+            models.CheckConstraint(
+                condition=(
+                    Q(accepted_at=None, declined_at=None)
+                    | Q(accepted_at=None, canceled_at=None)
+                    | Q(declined_at=None, canceled_at=None)
+                ),
+                name="invitation_decided_once",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.email} to {self.tenant} ({self.get_role_display()})"
+
+    def save(self, *args, **kwargs):
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.declined_at is None and self.canceled_at is None
+
+    @property
+    def expires_at(self):
+        return self.sent_at + self.VALID_FOR
+
+    def is_expired(self, now=None) -> bool:
+        return (now or timezone.now()) >= self.expires_at
 
 
 class PartnerRelationshipQuerySet(models.QuerySet):

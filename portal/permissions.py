@@ -18,3 +18,8 @@ def can_view_audit_log(membership: Membership, obj=None) -> bool:
 def can_remove_member(membership: Membership, obj: Membership | None = None) -> bool:
     """Admins remove members, but never a tenant's only admin (the service refuses too)."""
     return can_manage_members(membership) and not (obj is not None and obj.is_sole_admin())
+
+
+def can_change_role(membership: Membership, obj: Membership | None = None) -> bool:
+    """Admins change roles, but a tenant's only admin stays admin (the service refuses too)."""
+    return can_manage_members(membership) and not (obj is not None and obj.is_sole_admin())

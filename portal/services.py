@@ -9,12 +9,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.text import slugify
 
 from .audit import Actor, audit_record
-from .models import Membership, PartnerRelationship, Role, Tenant, User
+from .models import Invitation, Membership, PartnerRelationship, Role, Tenant, User
 from .regions import region_for
 from .signals import member_removed
 from .tasks import send_email
@@ -110,25 +111,46 @@ def partner_relationship_end(*, link: PartnerRelationship, actor: Actor) -> None
         )
 
 
-def set_password_email(user: User, tenant: Tenant | None = None) -> tuple[str, str]:
+def set_password_email(
+    user: User, tenant: Tenant | None = None, *, invited: bool = False
+) -> tuple[str, str]:
     """Subject and body of the e-mail that lets someone choose their password."""
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     path = reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
     body = render_to_string(
         "registration/set_password_email.txt",
-        {"user": user, "tenant": tenant, "url": f"{settings.PORTAL_BASE_URL}{path}"},
+        {
+            "user": user,
+            "tenant": tenant,
+            "invited": invited,
+            "url": f"{settings.PORTAL_BASE_URL}{path}",
+        },
     )
-    subject = f"You have been added to {tenant.name}" if tenant else "Choose your password"
+    if tenant is None:
+        subject = "Choose your password"
+    elif invited:
+        subject = f"You are invited to join {tenant.name}"
+    else:
+        subject = f"You have been added to {tenant.name}"
     return subject, body
 
 
-def member_add(*, tenant: Tenant, email: str, role: str, actor: Actor) -> Membership:
-    """Add a person to the tenant by e-mail; a new user gets a set-password e-mail."""
+def _clean_email_and_role(email: str, role: str) -> str:
     email = User.objects.normalize_email(email.strip()).lower()
     validate_email_address(email)
     if role not in Role.values:
         raise ValidationError(f"Unknown role {role!r}.", code="role")
+    return email
+
+
+def member_add(*, tenant: Tenant, email: str, role: str, actor: Actor) -> Membership:
+    """Make a person a member at once: operator staff only (Django admin, demo seed).
+
+    Tenant admins and `manage.py add_member` invite instead (`invitation_create`): no one
+    becomes a member of a tenant without accepting. A new user gets a set-password e-mail.
+    """
+    email = _clean_email_and_role(email, role)
     with transaction.atomic():
         user = User.objects.filter(email__iexact=email).first()
         created = user is None
@@ -142,7 +164,7 @@ def member_add(*, tenant: Tenant, email: str, role: str, actor: Actor) -> Member
             actor=actor,
             verb="member.add",
             target=membership,
-            data={"email": email, "role": role, "new_user": created},
+            data={"email": email, "role": role},
         )
         if not user.has_usable_password():  # new, or invited before and never signed in
             subject, body = set_password_email(user, tenant)
@@ -170,7 +192,7 @@ def member_change_role(*, membership: Membership, role: str, actor: Actor) -> Me
         old = membership.role
         if old == role:
             return membership
-        if membership.is_sole_admin(admins):
+        if membership.is_sole_admin(admin_ids=admins):
             raise LastAdminError()
         membership.role = role
         membership.save(update_fields=["role"])
@@ -188,7 +210,7 @@ def member_remove(*, membership: Membership, actor: Actor) -> None:
     with transaction.atomic():
         admins = _lock_admins(membership.tenant)
         membership = Membership.objects.select_for_update().get(pk=membership.pk)
-        if membership.is_sole_admin(admins):
+        if membership.is_sole_admin(admin_ids=admins):
             raise LastAdminError()
         audit_record(
             tenant=membership.tenant,
@@ -199,3 +221,149 @@ def member_remove(*, membership: Membership, actor: Actor) -> None:
         )
         member_removed.send(sender=Membership, membership=membership, actor=actor)
         membership.delete()
+
+
+# Invitations: the way into a tenant (ARCHITECTURE.md, "Joining a tenant"). Nothing here tells
+# the inviting admin whether the address has an account: the answer, the audit row and the page
+# are the same; only the e-mail the invited person gets differs.
+
+
+class InvitationError(ValidationError):
+    pass
+
+
+def invitation_email(invitation: Invitation, user: User) -> tuple[str, str]:
+    """Subject and body for the invited person: a set-password e-mail while they have no
+    password, else a note with a link to the portal, where the invitation waits."""
+    if not user.has_usable_password():
+        return set_password_email(user, invitation.tenant, invited=True)
+    body = render_to_string(
+        "portal/invitation_email.txt",
+        {"invitation": invitation, "url": f"{settings.PORTAL_BASE_URL}{reverse('start')}"},
+    )
+    return f"You are invited to join {invitation.tenant.name}", body
+
+
+def _send_invitation(invitation: Invitation) -> None:
+    user = User.objects.filter(email__iexact=invitation.email).first()
+    if user is None:
+        user = User.objects.create_user(invitation.email)  # unusable password until they set one
+    subject, body = invitation_email(invitation, user)
+    to = [invitation.email]
+    transaction.on_commit(lambda: send_email.delay(subject, body, to), robust=True)
+
+
+def invitation_create(*, tenant: Tenant, email: str, role: str, actor: Actor) -> Invitation:
+    """Invite an address to the tenant with a role; the person becomes a member on accepting."""
+    email = _clean_email_and_role(email, role)
+    with transaction.atomic():
+        Tenant.objects.select_for_update().get(pk=tenant.pk)  # one invitation at a time
+        if Membership.objects.for_tenant(tenant).filter(user__email__iexact=email).exists():
+            raise InvitationError(f"{email} is already a member.", code="duplicate")
+        pending = Invitation.objects.for_tenant(tenant).pending().filter(email__iexact=email)
+        for old in pending.select_for_update():
+            if not old.is_expired():
+                raise InvitationError(
+                    f"{email} is already invited: resend or cancel that invitation.",
+                    code="already_invited",
+                )
+            old.canceled_at = timezone.now()  # an expired one gives way to the new one
+            old.save(update_fields=["canceled_at"])
+        invitation = Invitation.objects.create(
+            tenant=tenant, email=email, role=role, invited_by=actor.user
+        )
+        audit_record(
+            tenant=tenant,
+            actor=actor,
+            verb="invitation.create",
+            target=invitation,
+            data={"email": email, "role": role},
+        )
+        _send_invitation(invitation)
+    return invitation
+
+
+def _locked_pending(invitation: Invitation) -> Invitation:
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_pending:
+        raise InvitationError("This invitation is no longer open.", code="closed")
+    return invitation
+
+
+def invitation_resend(*, invitation: Invitation, actor: Actor) -> Invitation:
+    """Send the e-mail again; the invitation is valid for another VALID_FOR from now."""
+    with transaction.atomic():
+        invitation = _locked_pending(invitation)
+        invitation.sent_at = timezone.now()
+        invitation.save(update_fields=["sent_at"])
+        audit_record(
+            tenant=invitation.tenant,
+            actor=actor,
+            verb="invitation.resend",
+            target=invitation,
+            data={"email": invitation.email},
+        )
+        _send_invitation(invitation)
+    return invitation
+
+
+def invitation_cancel(*, invitation: Invitation, actor: Actor) -> Invitation:
+    with transaction.atomic():
+        invitation = _locked_pending(invitation)
+        invitation.canceled_at = timezone.now()
+        invitation.save(update_fields=["canceled_at"])
+        audit_record(
+            tenant=invitation.tenant,
+            actor=actor,
+            verb="invitation.cancel",
+            target=invitation,
+            data={"email": invitation.email},
+        )
+    return invitation
+
+
+def _locked_open_for(invitation: Invitation, user: User) -> Invitation:
+    invitation = _locked_pending(invitation)
+    if invitation.email.lower() != user.email.lower():
+        raise InvitationError("This invitation is for someone else.", code="not_yours")
+    if invitation.is_expired():
+        raise InvitationError(
+            "This invitation has expired: ask an admin to send it again.", code="expired"
+        )
+    return invitation
+
+
+def invitation_accept(*, invitation: Invitation, user: User, actor: Actor) -> Membership:
+    """The invited person joins the tenant with the invitation's role (once, whatever races)."""
+    with transaction.atomic():
+        invitation = _locked_open_for(invitation, user)
+        membership, _ = Membership.objects.get_or_create(
+            tenant=invitation.tenant, user=user, defaults={"role": invitation.role}
+        )
+        invitation.accepted_at = timezone.now()
+        invitation.save(update_fields=["accepted_at"])
+        audit_record(
+            tenant=invitation.tenant,
+            actor=actor,
+            verb="invitation.accept",
+            target=invitation,
+            data={"email": invitation.email, "role": membership.role},
+        )
+    return membership
+
+
+def invitation_decline(*, invitation: Invitation, user: User, actor: Actor) -> Invitation:
+    with transaction.atomic():
+        invitation = _locked_pending(invitation)
+        if invitation.email.lower() != user.email.lower():
+            raise InvitationError("This invitation is for someone else.", code="not_yours")
+        invitation.declined_at = timezone.now()
+        invitation.save(update_fields=["declined_at"])
+        audit_record(
+            tenant=invitation.tenant,
+            actor=actor,
+            verb="invitation.decline",
+            target=invitation,
+            data={"email": invitation.email},
+        )
+    return invitation

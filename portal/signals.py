@@ -1,10 +1,9 @@
-"""What portal tells the apps that build on it; portal never imports them.
+"""Signals the portal sends so other apps can follow its changes without being imported here.
 
-`member_removed` is sent inside `member_remove`'s transaction, before the membership row is
-deleted, with the person who removed them (`actor`), so what other apps undo for a departing
-member (billing drops their profile roles) is recorded as done by that person.
+`member_removed(membership=..., actor=...)`: sent inside `member_remove`'s transaction, just
+before the membership row is deleted; `actor` is who removed them.
 """
 
 from django.dispatch import Signal
 
-member_removed = Signal()  # sender=Membership; membership, actor
+member_removed = Signal()

@@ -10,6 +10,16 @@ tenant_patterns = [
     path("settings/members/", views.members, name="members"),
     path("settings/members/<uuid:member_uuid>/role/", views.member_role, name="member_role"),
     path("settings/members/<uuid:member_uuid>/remove/", views.member_remove, name="member_remove"),
+    path(
+        "settings/members/invitations/<uuid:invitation_uuid>/resend/",
+        views.invitation_resend,
+        name="invitation_resend",
+    ),
+    path(
+        "settings/members/invitations/<uuid:invitation_uuid>/cancel/",
+        views.invitation_cancel,
+        name="invitation_cancel",
+    ),
     path("settings/audit-log/", views.audit_log, name="audit_log"),
 ]
 
@@ -47,6 +57,17 @@ account_patterns = [
 urlpatterns = [
     path("", views.start, name="start"),
     path("accounts/", include(account_patterns)),
+    # The invited person's answer: outside /t/, since they are not a member yet.
+    path(
+        "invitations/<uuid:invitation_uuid>/accept/",
+        views.invitation_accept,
+        name="invitation_accept",
+    ),
+    path(
+        "invitations/<uuid:invitation_uuid>/decline/",
+        views.invitation_decline,
+        name="invitation_decline",
+    ),
     path("t/<slug:tenant_slug>/", include((tenant_patterns, "portal"))),
     path("t/<slug:tenant_slug>/marketplace/", include("publishers.urls")),
     path("t/<slug:tenant_slug>/billing/accounts/", include("billing.urls")),

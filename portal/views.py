@@ -11,7 +11,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from . import permissions, services
 from .audit import Actor
 from .forms import AuditFilterForm, MemberAddForm, MemberRoleForm
-from .models import AuditEvent, Membership, Tenant
+from .models import AuditEvent, Invitation, Membership, Tenant
 
 
 def require(permission, request, obj=None):
@@ -29,13 +29,66 @@ def access_membership(request, member_uuid, *, write=False) -> Membership:
     return membership
 
 
+def access_invitation(request, invitation_uuid) -> Invitation:
+    """A tenant's invitation, for its admins (resend, cancel)."""
+    require(permissions.can_manage_members, request)
+    return get_object_or_404(
+        Invitation.objects.for_tenant(request.tenant).pending().select_related("tenant"),
+        uuid=invitation_uuid,
+    )
+
+
+def own_invitation(request, invitation_uuid) -> Invitation:
+    """An open invitation to the signed-in person's e-mail; anyone else's is a 404."""
+    return get_object_or_404(
+        Invitation.objects.open().addressed_to(request.user).select_related("tenant"),
+        uuid=invitation_uuid,
+    )
+
+
+def pending_invitations(user):
+    return list(Invitation.objects.open().addressed_to(user).select_related("tenant", "invited_by"))
+
+
 @login_required
 @require_GET
 def start(request):
     tenants = list(Tenant.objects.visible_to(request.user))
-    if len(tenants) == 1:
+    invitations = pending_invitations(request.user)
+    if len(tenants) == 1 and not invitations:
         return redirect("portal:home", tenant_slug=tenants[0].slug)
-    return render(request, "portal/tenant_picker.html", {"tenants": tenants})
+    context = {"tenants": tenants, "invitations": invitations}
+    return render(request, "portal/tenant_picker.html", context)
+
+
+@login_required
+@require_POST
+def invitation_accept(request, invitation_uuid):
+    invitation = own_invitation(request, invitation_uuid)
+    try:
+        services.invitation_accept(
+            invitation=invitation, user=request.user, actor=Actor.from_request(request)
+        )
+    except ValidationError as error:
+        messages.error(request, error.message)
+        return redirect("start")
+    messages.success(request, f"You joined {invitation.tenant.name}.")
+    return redirect("portal:home", tenant_slug=invitation.tenant.slug)
+
+
+@login_required
+@require_POST
+def invitation_decline(request, invitation_uuid):
+    invitation = own_invitation(request, invitation_uuid)
+    try:
+        services.invitation_decline(
+            invitation=invitation, user=request.user, actor=Actor.from_request(request)
+        )
+    except ValidationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"You declined the invitation to {invitation.tenant.name}.")
+    return redirect("start")
 
 
 @require_GET
@@ -46,10 +99,13 @@ def home(request):
 
 
 def _members_page(request, form, status=200):
-    members = Membership.objects.for_tenant(request.tenant).select_related("user")
-    members = members.with_admin_count()  # no removal offered that the service would refuse
-    rows = [(m, MemberRoleForm(initial={"role": m.role}, prefix=str(m.uuid))) for m in members]
-    context = {"rows": rows, "form": form}
+    members = Membership.objects.for_tenant(request.tenant).with_admin_count()
+    rows = [
+        (m, MemberRoleForm(initial={"role": m.role}, prefix=str(m.uuid)))
+        for m in members.select_related("user")
+    ]
+    invitations = Invitation.objects.for_tenant(request.tenant).pending()
+    context = {"rows": rows, "invitations": invitations, "form": form}
     template = "portal/member_list.html"
     if request.htmx and request.method == "POST":
         template += "#members"
@@ -64,13 +120,14 @@ def members(request):
     form = MemberAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            membership = services.member_add(
+            invitation = services.invitation_create(
                 tenant=request.tenant, actor=Actor.from_request(request), **form.cleaned_data
             )
         except ValidationError as error:
             form.add_error("email", error)
         else:
-            messages.success(request, f"{membership.user.email} was added.")
+            # The same words whether or not the address has an account.
+            messages.success(request, f"Invitation sent to {invitation.email}.")
             if not request.htmx:
                 return redirect("portal:members", tenant_slug=request.tenant.slug)
             form = MemberAddForm()
@@ -118,7 +175,8 @@ def member_role(request, member_uuid):
 def member_remove(request, member_uuid):
     membership = access_membership(request, member_uuid, write=True)
     if not permissions.can_remove_member(request.membership, membership):
-        raise PermissionDenied(services.LastAdminError().message)  # the tenant's only admin
+        messages.error(request, services.LastAdminError().message)
+        return redirect("portal:members", tenant_slug=request.tenant.slug)
     if request.method == "POST":
         try:
             services.member_remove(membership=membership, actor=Actor.from_request(request))
@@ -130,6 +188,22 @@ def member_remove(request, member_uuid):
                 return redirect("start")  # they have left this tenant
         return redirect("portal:members", tenant_slug=request.tenant.slug)
     return render(request, "portal/member_remove.html", {"member": membership})
+
+
+@require_POST
+def invitation_resend(request, invitation_uuid):
+    invitation = access_invitation(request, invitation_uuid)
+    services.invitation_resend(invitation=invitation, actor=Actor.from_request(request))
+    messages.success(request, f"Invitation sent to {invitation.email} again.")
+    return redirect("portal:members", tenant_slug=request.tenant.slug)
+
+
+@require_POST
+def invitation_cancel(request, invitation_uuid):
+    invitation = access_invitation(request, invitation_uuid)
+    services.invitation_cancel(invitation=invitation, actor=Actor.from_request(request))
+    messages.success(request, f"The invitation to {invitation.email} was canceled.")
+    return redirect("portal:members", tenant_slug=request.tenant.slug)
 
 
 @require_GET

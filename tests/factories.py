@@ -3,7 +3,7 @@
 import factory
 
 from billing.models import BillingProfile, BillingProfileRole, PaymentMethod, ProfileRole
-from portal.models import Membership, PartnerRelationship, Role, Tenant, User
+from portal.models import Invitation, Membership, PartnerRelationship, Role, Tenant, User
 from publishers.models import App, Category, Plan, Price, PricingModel, Publisher, Term
 
 PASSWORD = "correct-horse-battery"
@@ -121,3 +121,12 @@ class BillingProfileRoleFactory(factory.django.DjangoModelFactory):
     profile = None  # required
     user = None  # required: a member of the profile's tenant
     role = ProfileRole.READER
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Invitation
+
+    tenant = None  # required: say which tenant
+    email = factory.Sequence(lambda n: f"invitee{n}@example.com")
+    role = Role.MEMBER

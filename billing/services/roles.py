@@ -73,8 +73,8 @@ def billing_profile_role_revoke(*, grant: BillingProfileRole, actor: Actor) -> N
 def billing_profile_roles_of_departed_member(
     *, membership: Membership, actor: Actor | None = None
 ) -> int:
-    """A person who leaves a tenant keeps no role on its profiles, each removal audited as
-    done by whoever removed them (`actor`; the system when the membership went otherwise)."""
+    """A person who leaves a tenant keeps no role on its profiles (each removal audited, as
+    done by `actor`, who removed them; the system when a row went without the service)."""
     grants = BillingProfileRole.objects.filter(
         user=membership.user_id, profile__tenant=membership.tenant_id
     ).select_related("profile__tenant", "user")

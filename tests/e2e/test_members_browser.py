@@ -3,9 +3,9 @@ import re
 from django.core import mail
 from playwright.sync_api import expect
 
-from portal.models import AuditEvent, Membership, Role
+from portal.models import AuditEvent, Invitation, Membership, Role
 
-from ..factories import PASSWORD, MembershipFactory
+from ..factories import PASSWORD, InvitationFactory, MembershipFactory
 from .conftest import sign_in
 
 
@@ -49,27 +49,29 @@ def test_admin_of_two_tenants_switches_tenant_and_adds_a_member_in_place(
 
     # A marker on the window survives only if the page is not loaded again.
     page.evaluate("window.e2eSameDocument = true")
-    add = page.locator("section").filter(has=page.get_by_role("heading", name="Add a member"))
+    add = page.locator("section").filter(has=page.get_by_role("heading", name="Invite a member"))
     add.get_by_label("E-mail address").fill(newcomer)
     add.get_by_label("Role").select_option(label=Role.BILLING_ADMIN.label)
     with page.expect_response(re.compile(r"/settings/members/$")) as posted:
-        add.get_by_role("button", name="Add member").click()
+        add.get_by_role("button", name="Send invitation").click()
     assert posted.value.request.method == "POST"
     assert posted.value.request.headers.get("hx-request") == "true"
 
-    expect(page.get_by_role("row").filter(has_text=newcomer)).to_be_visible()
-    expect(page.get_by_label(f"Role of {newcomer}")).to_have_value(Role.BILLING_ADMIN)
-    expect(page.get_by_text(f"{newcomer} was added.")).to_be_visible()
+    row = page.get_by_role("row").filter(has_text=newcomer)
+    expect(row).to_contain_text("Invited")
+    expect(row).to_contain_text(Role.BILLING_ADMIN.label)
+    expect(page.get_by_role("button", name=f"Resend invitation to {newcomer}")).to_be_visible()
+    expect(page.get_by_text(f"Invitation sent to {newcomer}.")).to_be_visible()
     expect(add.get_by_label("E-mail address")).to_have_value("")
     assert page.evaluate("window.e2eSameDocument") is True
     screenshot(page, "members")
 
-    membership = Membership.objects.get(tenant=other_tenant, user__email=newcomer)
-    assert membership.role == Role.BILLING_ADMIN
-    assert not Membership.objects.filter(tenant=tenant, user__email=newcomer).exists()
-    event = AuditEvent.objects.get(tenant=other_tenant, verb="member.add")
+    assert not Membership.objects.filter(user__email=newcomer).exists()  # until they accept
+    invitation = Invitation.objects.get(tenant=other_tenant, email=newcomer)
+    assert invitation.role == Role.BILLING_ADMIN
+    event = AuditEvent.objects.get(tenant=other_tenant, verb="invitation.create")
     assert event.actor_user == admin
-    assert event.data == {"email": newcomer, "role": Role.BILLING_ADMIN, "new_user": True}
+    assert event.data == {"email": newcomer, "role": Role.BILLING_ADMIN}
     assert [m.to for m in mail.outbox] == [[newcomer]]  # the set-password e-mail
 
     csp = [e for e in console_errors if "Content Security Policy" in e or "Refused to" in e]
@@ -83,9 +85,9 @@ def test_a_bad_email_shows_its_field_error_in_place(
     expect(page.get_by_role("heading", name="Members", level=1)).to_be_visible()
 
     page.evaluate("window.e2eSameDocument = true")
-    add = page.locator("section").filter(has=page.get_by_role("heading", name="Add a member"))
+    add = page.locator("section").filter(has=page.get_by_role("heading", name="Invite a member"))
     add.get_by_label("E-mail address").fill("not-an-address")
-    add.get_by_role("button", name="Add member").click()
+    add.get_by_role("button", name="Send invitation").click()
 
     expect(page.get_by_text("Enter a valid email address.")).to_be_visible()
     expect(add.get_by_label("E-mail address")).to_have_value("not-an-address")
@@ -93,3 +95,36 @@ def test_a_bad_email_shows_its_field_error_in_place(
     assert Membership.objects.filter(tenant=tenant).count() == 1
     screenshot(page, "members_error")
     assert not [e for e in console_errors if "Refused to" in e]
+
+
+def test_an_invited_person_accepts_from_the_switcher(
+    live_server, page, screenshot, tenant, other_tenant, admin, other_admin
+):
+    MembershipFactory(tenant=tenant, role=Role.READER, user__email="ada@example.com")
+    InvitationFactory(tenant=tenant, email="grace@example.com", role=Role.READER, invited_by=admin)
+    InvitationFactory(tenant=tenant, email=other_admin.email, role=Role.READER, invited_by=admin)
+    for width, height in ((1366, 900), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        sign_in(page, live_server, admin, "/t/contoso/settings/members/")
+        expect(
+            page.get_by_role("button", name="Cancel invitation to grace@example.com")
+        ).to_be_visible()
+        screenshot(page, f"members_invited_{width}")
+        page.context.clear_cookies()
+
+        sign_in(page, live_server, other_admin)
+        # One tenant of their own, but an invitation: the picker shows it.
+        expect(page.get_by_role("heading", name="Choose a tenant")).to_be_visible()
+        expect(page.get_by_role("button", name="Accept the invitation to Contoso")).to_be_visible()
+        screenshot(page, f"picker_invited_{width}")
+        page.goto(f"{live_server.url}/t/fabrikam/")
+        page.locator("details.tenant-switcher summary").click()
+        screenshot(page, f"switcher_invited_{width}")
+        page.context.clear_cookies()
+
+    sign_in(page, live_server, other_admin, "/t/fabrikam/")
+    page.locator("details.tenant-switcher summary").click()
+    page.get_by_role("button", name="Accept the invitation to Contoso").click()
+    expect(page).to_have_url(f"{live_server.url}/t/contoso/")
+    expect(page.get_by_text("You joined Contoso.")).to_be_visible()
+    assert Membership.objects.get(tenant=tenant, user=other_admin).role == Role.READER

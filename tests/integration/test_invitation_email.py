@@ -30,7 +30,7 @@ def test_a_new_member_gets_the_set_password_email_from_the_worker(
     assert messages, "no e-mail was sent:\n" + "".join(celery_worker.log[-30:])
     message = messages[0]
     assert "To: new@contoso.example" in message
-    assert "Subject: You have been added to Contoso" in message
+    assert "Subject: You are invited to join Contoso" in message
 
     link = re.search(r"http://testserver(/accounts/reset/\S+)", message).group(1)
     form = client.get(link, follow=True)

@@ -1,7 +1,14 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from portal.models import AuditEvent, Membership, PartnerRelationship, Role, Tenant, User
+from portal.models import (
+    AuditEvent,
+    Invitation,
+    Membership,
+    PartnerRelationship,
+    Tenant,
+    User,
+)
 from publishers.models import App
 
 
@@ -29,11 +36,19 @@ def test_create_tenant_refuses_bad_input_and_changes_nothing(tenant, args, messa
     assert Tenant.objects.count() == before
 
 
-def test_add_member(tenant, capsys):
+def test_add_member_invites(tenant, capsys):
     call_command("add_member", "ops@contoso.example", "--tenant", "contoso", "--role", "reader")
-    membership = Membership.objects.get(user__email="ops@contoso.example")
-    assert membership.role == Role.READER
-    assert "Added ops@contoso.example to contoso as Reader." in capsys.readouterr().out
+    invitation = Invitation.objects.get(email="ops@contoso.example")
+    assert (invitation.tenant, invitation.role, invitation.is_pending) == (tenant, "reader", True)
+    assert not Membership.objects.filter(user__email="ops@contoso.example").exists()
+    assert "Invited ops@contoso.example to contoso as Reader." in capsys.readouterr().out
+
+
+def test_add_member_refuses_someone_already_invited(tenant):
+    call_command("add_member", "ops@contoso.example", "--tenant", "contoso")
+    with pytest.raises(CommandError, match="already invited"):
+        call_command("add_member", "OPS@contoso.example", "--tenant", "contoso")
+    assert Invitation.objects.count() == 1
 
 
 @pytest.mark.parametrize(

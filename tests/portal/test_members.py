@@ -3,7 +3,8 @@ import re
 import pytest
 from django.core import mail
 
-from portal.models import AuditEvent, Membership, Role, User
+from portal.models import AuditEvent, Invitation, Membership, Role, User
+from tests.factories import InvitationFactory
 
 
 def url(tenant, suffix=""):
@@ -31,17 +32,25 @@ def test_members_link_shows_in_navigation_only_to_admins(login, tenant, admin, r
     assert b"settings/members" not in login(reader).get(f"/t/{tenant.slug}/").content
 
 
-def test_adding_an_existing_user_makes_them_a_member(login, tenant, admin, other_admin):
-    response = login(admin).post(
-        url(tenant), {"email": "ADMIN@fabrikam.example", "role": Role.READER}
-    )
+def test_adding_an_existing_user_invites_them_and_makes_no_member(
+    login, tenant, admin, other_admin, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login(admin).post(
+            url(tenant), {"email": "ADMIN@fabrikam.example", "role": Role.READER}
+        )
     assert response.status_code == 302
-    membership = Membership.objects.get(tenant=tenant, user=other_admin)
-    assert membership.role == Role.READER
-    assert mail.outbox == []  # they already have a password
-    event = AuditEvent.objects.get(tenant=tenant, verb="member.add")
+    assert not Membership.objects.filter(tenant=tenant, user=other_admin).exists()
+    assert login(other_admin).get("/t/contoso/").status_code == 404
+    invitation = Invitation.objects.get(tenant=tenant)
+    assert (invitation.email, invitation.role) == ("admin@fabrikam.example", Role.READER)
+    [sent] = mail.outbox
+    assert sent.to == ["admin@fabrikam.example"]
+    assert sent.subject == "You are invited to join Contoso"
+    assert "http://testserver/" in sent.body
+    event = AuditEvent.objects.get(tenant=tenant, verb="invitation.create")
     assert event.actor_user == admin
-    assert event.data == {"email": "admin@fabrikam.example", "role": "reader", "new_user": False}
+    assert event.data == {"email": "admin@fabrikam.example", "role": "reader"}
 
 
 def test_a_new_user_gets_an_email_to_set_their_password(
@@ -51,6 +60,8 @@ def test_a_new_user_gets_an_email_to_set_their_password(
         login(admin).post(url(tenant), {"email": "new@contoso.example", "role": Role.MEMBER})
     user = User.objects.get(email="new@contoso.example")
     assert not user.has_usable_password()
+    assert not Membership.objects.filter(user=user).exists()  # they accept after signing in
+    assert Invitation.objects.get(tenant=tenant).email == user.email
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["new@contoso.example"]
     link = re.search(r"http://testserver(/accounts/reset/\S+)", mail.outbox[0].body).group(1)
@@ -71,7 +82,8 @@ def test_a_malformed_email_is_a_field_error_and_changes_nothing(login, tenant, a
     assert response.status_code == 422
     assert b"Enter a valid email address." in response.content
     assert Membership.objects.count() == before
-    assert not AuditEvent.objects.filter(verb="member.add").exists()
+    assert not Invitation.objects.exists()
+    assert not AuditEvent.objects.exists()
 
 
 def test_adding_someone_twice_is_refused(login, tenant, admin, reader):
@@ -94,7 +106,7 @@ def test_htmx_add_answers_with_the_members_region_only(login, tenant, admin):
     # The confirmation replaces the page's messages region out of band, not a second one.
     assert html.count('id="messages"') == 1
     assert 'hx-swap-oob="true"' in html
-    assert "htmx@contoso.example was added." in html
+    assert "Invitation sent to htmx@contoso.example." in html
     assert "<html" not in html
 
 
@@ -143,8 +155,8 @@ def test_the_last_admin_cannot_be_removed(login, tenant, admin):
     client = login(admin)
     assert b"Only admin" in client.get(url(tenant, "")).content  # no Remove offered
     for method in (client.get, client.post):  # nor the page, nor a crafted POST
-        response = method(url(tenant, f"{m.uuid}/remove/"))
-        assert response.status_code == 403
+        response = method(url(tenant, f"{m.uuid}/remove/"), follow=True)
+        assert response.redirect_chain == [(url(tenant, ""), 302)]
         assert b"at least one admin" in response.content
     assert Membership.objects.filter(pk=m.pk).exists()
 
@@ -243,8 +255,10 @@ def test_members_page_queries_do_not_grow_with_members(
         Membership.objects.create(
             tenant=tenant, user=User.objects.create_user(f"p{i}@contoso.example")
         )
+        InvitationFactory(tenant=tenant, email=f"i{i}@example.com")
     client = login(admin)
-    with django_assert_max_num_queries(9):
+    # 9 before invitations; +1 the invitations listed, +1 the switcher's own invitations.
+    with django_assert_max_num_queries(11):
         assert client.get(url(tenant)).status_code == 200
 
 

@@ -13,11 +13,12 @@ from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from billing.models import BillingProfileRole
-from portal.models import Membership, Role
+from portal.models import Invitation, Membership, Role
 from portal.regions import CURRENCIES
 from tests.factories import (
     BillingProfileFactory,
     BillingProfileRoleFactory,
+    InvitationFactory,
     MembershipFactory,
     PlanFactory,
 )
@@ -33,6 +34,14 @@ PUBLIC = {
     "accounts/password-reset/sent/": (200, "says the e-mail is on its way"),
     "accounts/reset/<uidb64>/<token>/": (200, "the link from the e-mail (a bad one says so)"),
     "accounts/reset/done/": (200, "says the password is set"),
+    "invitations/<uuid:invitation_uuid>/accept/": (
+        302,
+        "the invited person is no member yet: signed in, POST only, their own invitation only",
+    ),
+    "invitations/<uuid:invitation_uuid>/decline/": (
+        302,
+        "the invited person is no member yet: signed in, POST only, their own invitation only",
+    ),
     "admin/login/": (200, "Django admin log in, operator staff only"),
     "webhooks/stripe": (405, "Stripe's events: POST only, each verified by its signature"),
 }
@@ -58,6 +67,12 @@ def profile_role(tenant):
     return BillingProfileRoleFactory(profile=profile, user=member.user)
 
 
+def invitation(tenant):
+    """A pending invitation of the tenant (the same one each time)."""
+    existing = Invitation.objects.filter(tenant=tenant).first()
+    return existing or InvitationFactory(tenant=tenant)
+
+
 SAMPLE_VALUES = {
     # URL argument -> function of the target tenant giving a sample value.
     "tenant_slug": lambda tenant: tenant.slug,
@@ -65,6 +80,7 @@ SAMPLE_VALUES = {
     "app_uuid": lambda tenant: private_app(tenant).uuid,
     "profile_uuid": lambda tenant: profile_role(tenant).profile.uuid,
     "role_uuid": lambda tenant: profile_role(tenant).uuid,
+    "invitation_uuid": lambda tenant: invitation(tenant).uuid,
     "uidb64": lambda tenant: "MQ",
     "token": lambda tenant: "set-password",
     "app_label": lambda tenant: "portal",

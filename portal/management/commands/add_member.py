@@ -8,8 +8,9 @@ from portal.models import Role, Tenant
 
 class Command(BaseCommand):
     help = (
-        "Add a person to a tenant by e-mail with a role. A new user is created and sent "
-        "a set-password e-mail; an existing member is refused."
+        "Invite a person to a tenant by e-mail with a role: they get an e-mail (a new address "
+        "a set-password one) and become a member on accepting. A member or someone already "
+        "invited is refused."
     )
 
     def add_arguments(self, parser):
@@ -22,11 +23,11 @@ class Command(BaseCommand):
         if found is None:
             raise CommandError(f"Unknown tenant {tenant!r}.")
         try:
-            membership = services.member_add(
+            invitation = services.invitation_create(
                 tenant=found, email=email, role=role, actor=Actor.system("manage.py")
             )
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from None
         self.stdout.write(
-            f"Added {membership.user.email} to {found.slug} as {membership.get_role_display()}."
+            f"Invited {invitation.email} to {found.slug} as {invitation.get_role_display()}."
         )
