@@ -137,7 +137,7 @@ def test_skip_link_is_the_first_stop_and_focus_lands_on_the_error_summary(
     page.keyboard.press("Tab")
     expect(page.locator(":focus")).to_have_text("Skip to content")
     page.get_by_label("E-mail address").fill("not-an-address")
-    page.get_by_role("button", name="Add member").click()
+    page.get_by_role("button", name="Send invitation").click()
     summary = page.locator(".error-summary")
     expect(summary).to_be_focused()
     expect(summary.get_by_role("link")).to_have_attribute("href", "#id_email")
