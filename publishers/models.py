@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from portal.regions import CURRENCIES
 
-from .cache import invited_plan_ids
+from .cache import catalog_changed, invited_plan_ids
 
 MAX_SEATS = 10_000
 CURRENCY_CHOICES = [(code, code) for code in CURRENCIES]
@@ -38,6 +38,41 @@ def validate_email_list(value):
             validate_email(item if isinstance(item, str) else "")
         except ValidationError:
             raise ValidationError(f"{item!r} is not an e-mail address.", code="email") from None
+
+
+class CatalogQuerySet(models.QuerySet):
+    """The catalog models' queryset: writes that send no signal still move the catalog
+    version on (publishers.cache), so the Marketplace's cache never outlives them. Saves,
+    deletes and m2m changes are announced by the signals publishers.apps connects."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        if created:
+            catalog_changed(using=self.db)
+        return created
+
+    def bulk_update(self, objs, *args, **kwargs):
+        rows = super().bulk_update(objs, *args, **kwargs)
+        if rows:
+            catalog_changed(using=self.db)
+        return rows
+
+    def update(self, **kwargs):
+        rows = super().update(**kwargs)
+        if rows:
+            catalog_changed(using=self.db)
+        return rows
+
+    update.alters_data = True
+
+    def delete(self):
+        deleted = super().delete()
+        if deleted[0]:
+            catalog_changed(using=self.db)
+        return deleted
+
+    delete.alters_data = True
+    delete.queryset_only = True
 
 
 class PricingModel(models.TextChoices):
@@ -102,6 +137,8 @@ class Publisher(models.Model):
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    objects = CatalogQuerySet.as_manager()
+
     class Meta:
         ordering = ["name"]
         constraints = [
@@ -135,7 +172,7 @@ class Publisher(models.Model):
         return base64.b64decode(self.webhook_secret.removeprefix("whsec_"))
 
 
-class AppQuerySet(models.QuerySet):
+class AppQuerySet(CatalogQuerySet):
     def offered_to(self, tenant):
         """Published apps of active publishers with at least one plan the tenant may buy.
 
@@ -238,7 +275,7 @@ def _visible(tenant, plan_ref="pk") -> Q:
     return Q(**{f"{prefix}is_private": False}) | Q(**{f"{plan_ref}__in": invited_plan_ids(tenant)})
 
 
-class PlanQuerySet(models.QuerySet):
+class PlanQuerySet(CatalogQuerySet):
     def visible_to(self, tenant):
         return self.filter(_visible(tenant))
 
@@ -346,7 +383,7 @@ class Plan(models.Model):
             raise ValidationError(errors)
 
 
-class PriceQuerySet(models.QuerySet):
+class PriceQuerySet(CatalogQuerySet):
     def offered_to(self, tenant):
         """Prices in the tenant's currency of the plans it may buy."""
         return self.filter(

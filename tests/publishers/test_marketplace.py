@@ -163,13 +163,15 @@ def test_the_app_page_is_refused_to_members(login, tenant, member):
     assert login(member).get(app_url(tenant, app)).status_code == 403
 
 
-def test_an_app_whose_only_plan_stopped_selling_leaves_the_list(login, tenant, admin):
+def test_an_app_whose_only_plan_stopped_selling_leaves_the_list(
+    transactional_db, login, tenant, admin
+):
     app = AppFactory(name="Sunset")
     plan = PlanFactory(app=app)
     client = login(admin)
     assert names(client.get(URL)) == ["Sunset"]
     plan.is_stop_sell = True
-    plan.save()  # the cached count follows the catalog
+    plan.save()  # the cached count follows the catalog (on commit: a real one here)
     response = client.get(URL)
     assert names(response) == []
     assert response.context["page"].paginator.count == 0
@@ -201,7 +203,7 @@ def test_a_full_page_costs_a_fixed_number_of_queries(
         client.get(URL, {"page": 2}, headers={"HX-Request": "true", "HX-Target": "results"})
 
 
-def test_a_new_invitation_shows_the_private_plan_at_once(login, tenant, admin):
+def test_a_new_invitation_shows_the_private_plan_at_once(transactional_db, login, tenant, admin):
     plan = PlanFactory(app=AppFactory(name="Bespoke"), is_private=True)
     client = login(admin)
     assert names(client.get(URL)) == []
