@@ -2,20 +2,24 @@
 
 Counting the apps a tenant may buy touches every priced plan, the one costly part of a
 Marketplace page; which private plans a tenant is invited to is asked by every catalog
-query. Both are kept in the cache under the catalog's version, which any save or delete of
-a publisher, app, plan, price or private-plan tenant list moves on when it commits
-(publishers.apps connects the signals; `CatalogQuerySet` covers the bulk writes that send
-none), so nothing read from here is stale: after a change, the next request asks the
-database again. Production points CACHE_URL at Redis so that every web process sees the
-same version.
+query. Both are kept in the cache under the catalog's version, which every catalog write moves on
+when its transaction commits: saves, deletes and private-plan tenant lists through the
+signals (publishers.apps connects them), bulk_create, bulk_update, queryset update and
+delete through the catalog models' querysets (`CatalogQuerySet` in publishers.models), so
+nothing read from here is stale: after a change, the next request asks the database again.
+Production points CACHE_URL at Redis so that every web process sees the same version.
+
+A request reads the version once: `request_started` opens a per-request memo that
+`request_finished` closes (outside requests, in tasks and commands, each read asks the cache).
 """
 
+import contextvars
 import hashlib
 import time
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils.functional import cached_property
 
 VERSION_KEY = "catalog:version"
@@ -28,26 +32,47 @@ def _new_version() -> int:
     return time.time_ns()
 
 
+# The version this request has read; None outside a request (nothing is memoised there).
+_request_memo: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "catalog_version_memo", default=None
+)
+
+
+def request_started(**kwargs) -> None:
+    _request_memo.set({})
+
+
+def request_finished(**kwargs) -> None:
+    _request_memo.set(None)
+
+
 def catalog_version() -> int:
-    return cache.get_or_set(VERSION_KEY, _new_version, timeout=None)
+    memo = _request_memo.get()
+    if memo is not None and "version" in memo:
+        return memo["version"]
+    version = cache.get_or_set(VERSION_KEY, _new_version, timeout=None)
+    if memo is not None:
+        memo["version"] = version
+    return version
 
 
-def catalog_changed(**kwargs) -> None:
-    """Everything cached here belongs to an older catalog once the change commits.
-
-    The receiver of the catalog models' signals, and called by their QuerySets' bulk writes
-    (`CatalogQuerySet`), which send none. Moving the version before the commit would let a
-    request in between cache the old catalog under the new version; so it moves on commit
-    (at once outside a transaction), and not at all if the change rolls back.
-    """
-    transaction.on_commit(_move_version, robust=True)
-
-
-def _move_version() -> None:
+def _move_version_on() -> None:
+    """Everything cached here belongs to an older catalog from now on."""
     try:
-        cache.incr(VERSION_KEY)
+        version = cache.incr(VERSION_KEY)
     except ValueError:  # no version yet (or evicted): start a new one
-        cache.set(VERSION_KEY, _new_version(), timeout=None)
+        version = _new_version()
+        cache.set(VERSION_KEY, version, timeout=None)
+    if (memo := _request_memo.get()) is not None:
+        memo["version"] = version  # a request that wrote the catalog reads what it wrote
+
+
+def catalog_changed(*, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
+    """The catalog was written: move the version on when the transaction commits (at once
+    outside one), once per transaction however many rows it wrote. Signal receiver too."""
+    pending = connections[using].run_on_commit
+    if not any(callback is _move_version_on for _, callback, _ in pending):
+        transaction.on_commit(_move_version_on, using=using)
 
 
 def invited_plan_ids(tenant) -> list[int]:

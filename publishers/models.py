@@ -40,6 +40,41 @@ def validate_email_list(value):
             raise ValidationError(f"{item!r} is not an e-mail address.", code="email") from None
 
 
+class CatalogQuerySet(models.QuerySet):
+    """The catalog models' queryset: writes that send no signal still move the catalog
+    version on (publishers.cache), so the Marketplace's cache never outlives them. Saves,
+    deletes and m2m changes are announced by the signals publishers.apps connects."""
+
+    def bulk_create(self, objs, *args, **kwargs):
+        created = super().bulk_create(objs, *args, **kwargs)
+        if created:
+            catalog_changed(using=self.db)
+        return created
+
+    def bulk_update(self, objs, *args, **kwargs):
+        rows = super().bulk_update(objs, *args, **kwargs)
+        if rows:
+            catalog_changed(using=self.db)
+        return rows
+
+    def update(self, **kwargs):
+        rows = super().update(**kwargs)
+        if rows:
+            catalog_changed(using=self.db)
+        return rows
+
+    update.alters_data = True
+
+    def delete(self):
+        deleted = super().delete()
+        if deleted[0]:
+            catalog_changed(using=self.db)
+        return deleted
+
+    delete.alters_data = True
+    delete.queryset_only = True
+
+
 class PricingModel(models.TextChoices):
     FLAT_RATE = "flat_rate", "Flat rate"
     PER_SEAT = "per_seat", "Per license"
@@ -62,30 +97,6 @@ class Category(models.TextChoices):
     PROJECT_MANAGEMENT = "project_management", "Project management"
     SALES = "sales", "Sales"
     SECURITY = "security", "Security"
-
-
-class CatalogQuerySet(models.QuerySet):
-    """Every catalog model's QuerySet: its bulk writes, which send no signals, move the
-    catalog version on too, so no writer (the catalog file, the admin, a shell) can leave the
-    Marketplace's cache stale."""
-
-    def bulk_create(self, *args, **kwargs):
-        created = super().bulk_create(*args, **kwargs)
-        if created:
-            catalog_changed()
-        return created
-
-    def bulk_update(self, *args, **kwargs):
-        updated = super().bulk_update(*args, **kwargs)
-        if updated:
-            catalog_changed()
-        return updated
-
-    def update(self, **kwargs):
-        updated = super().update(**kwargs)
-        if updated:
-            catalog_changed()
-        return updated
 
 
 class Publisher(models.Model):
