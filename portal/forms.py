@@ -3,6 +3,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.forms.renderers import TemplatesSetting
 from django.template.loader import render_to_string
 
+from .audit import action_words
 from .models import AuditEvent, Role, User
 from .tasks import send_email
 
@@ -89,7 +90,8 @@ class AuditFilterForm(forms.Form):
             .values_list("verb", flat=True)
             .distinct()
         )
-        self.fields["verb"].choices = [("", "All actions"), *((v, v) for v in verbs)]
+        actions = sorted(((v, action_words(v)) for v in verbs), key=lambda choice: choice[1])
+        self.fields["verb"].choices = [("", "All actions"), *actions]
 
     def clean(self):
         data = super().clean()

@@ -11,6 +11,7 @@ tenant_patterns = [
     path("settings/members/<uuid:member_uuid>/role/", views.member_role, name="member_role"),
     path("settings/members/<uuid:member_uuid>/remove/", views.member_remove, name="member_remove"),
     path("settings/audit-log/", views.audit_log, name="audit_log"),
+    path("settings/audit-log/export.csv", views.audit_log_csv, name="audit_log_csv"),
 ]
 
 account_patterns = [

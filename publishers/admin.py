@@ -1,5 +1,7 @@
 from django.contrib import admin, messages
 
+from portal.audit import Actor
+
 from . import services
 from .models import App, Plan, Price, Publisher
 
@@ -60,7 +62,9 @@ class PublisherAdmin(admin.ModelAdmin):
     @admin.action(description="Rotate the webhook signing secret")
     def rotate_webhook_secret(self, request, queryset):
         for publisher in queryset:
-            services.publisher_rotate_webhook_secret(publisher=publisher)
+            services.publisher_rotate_webhook_secret(
+                publisher=publisher, actor=Actor.from_request(request)
+            )
         messages.success(request, f"New webhook secrets for {queryset.count()} publisher(s).")
 
 
