@@ -79,6 +79,19 @@ ACTIONS = {
     "billing_profile.role_grant": "Billing role granted",
     "billing_profile.role_revoke": "Billing role revoked",
     "publisher.webhook_secret_rotate": "Webhook secret rotated",
+    # Catalog edits in the Django admin (publishers/admin.py: <model>.<create|change|delete>).
+    "publisher.create": "Publisher created",
+    "publisher.change": "Publisher changed",
+    "publisher.delete": "Publisher deleted",
+    "app.create": "App created",
+    "app.change": "App changed",
+    "app.delete": "App deleted",
+    "plan.create": "Plan created",
+    "plan.change": "Plan changed",
+    "plan.delete": "Plan deleted",
+    "price.create": "Price added",
+    "price.change": "Price changed",
+    "price.delete": "Price removed",
 }
 
 # Data keys that name the target, first found wins; they are not repeated in the details.
