@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from . import services
-from .audit import Actor
+from .audit import Actor, action_words, event_details, event_kind, event_target
 from .models import AuditEvent, Membership, PartnerRelationship, Role, Tenant, User
 
 
@@ -149,15 +149,59 @@ class PartnerRelationshipAdmin(admin.ModelAdmin):
             services.partner_relationship_end(link=link, actor=Actor.from_request(request))
 
 
+class AuditActionFilter(admin.SimpleListFilter):
+    title = "action"
+    parameter_name = "verb"
+
+    def lookups(self, request, model_admin):
+        verbs = AuditEvent.objects.order_by("verb").values_list("verb", flat=True).distinct()
+        return sorted(((v, action_words(v)) for v in verbs), key=lambda choice: choice[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(verb=self.value()) if self.value() else queryset
+
+
+class AuditScopeFilter(admin.SimpleListFilter):
+    title = "tenant or operator"
+    parameter_name = "scope"
+
+    def lookups(self, request, model_admin):
+        return [("operator", "Operator"), ("tenant", "Tenants")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "operator":
+            return queryset.operator()
+        if self.value() == "tenant":
+            return queryset.filter(tenant__isnull=False)
+        return queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    """Read-only: the audit log is append-only, here too."""
+    """Read-only: the audit log is append-only, here too. Operator records have no tenant."""
 
-    list_display = ["created_at", "tenant", "actor_label", "actor_partner", "verb", "target_type"]
-    list_filter = ["actor_type", "verb"]
+    list_display = ["created_at", "actor_label", "action", "scope", "target", "details"]
+    list_filter = [AuditScopeFilter, AuditActionFilter, "actor_type", "tenant"]
     search_fields = ["actor_label", "verb", "target_id", "tenant__name"]
     date_hierarchy = "created_at"
     list_select_related = ["tenant", "actor_partner"]
+    readonly_fields = ["action", "scope", "target", "details"]
+
+    @admin.display(description="Action", ordering="verb")
+    def action(self, event):
+        return action_words(event.verb)
+
+    @admin.display(description="Tenant", ordering="tenant__name")
+    def scope(self, event):
+        return event.tenant.name if event.tenant_id else "Operator"
+
+    @admin.display(description="Target")
+    def target(self, event):
+        return " · ".join(t for t in (event_target(event), event_kind(event)) if t) or "—"
+
+    @admin.display(description="Details")
+    def details(self, event):
+        return "; ".join(str(d) for d in event_details(event)) or "—"
 
     def has_add_permission(self, request):
         return False

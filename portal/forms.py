@@ -4,6 +4,7 @@ from django.core.validators import EmailValidator, MaxLengthValidator
 from django.forms.renderers import TemplatesSetting
 from django.template.loader import render_to_string
 
+from .audit import action_words
 from .models import AuditEvent, Role, User
 from .tasks import send_email
 from .text import EMAIL_MAX_LENGTH, normalise_text, validate_email_address
@@ -144,7 +145,8 @@ class AuditFilterForm(CleanInputMixin, forms.Form):
             .values_list("verb", flat=True)
             .distinct()
         )
-        self.fields["verb"].choices = [("", "All actions"), *((v, v) for v in verbs)]
+        actions = sorted(((v, action_words(v)) for v in verbs), key=lambda choice: choice[1])
+        self.fields["verb"].choices = [("", "All actions"), *actions]
 
     def clean(self):
         data = super().clean()

@@ -340,6 +340,15 @@ class ActorType(models.TextChoices):
 
 
 class AuditEventQuerySet(TenantOwnedQuerySet):
+    def for_tenant(self, tenant):
+        if tenant is None:
+            raise ValueError("for_tenant needs a tenant; operator records are .operator().")
+        return super().for_tenant(tenant)
+
+    def operator(self):
+        """Operator-side records (catalog, publishers): they belong to no tenant."""
+        return self.filter(tenant__isnull=True)
+
     def matching(self, *, actor="", verb="", since=None, until=None):
         """Events whose actor contains `actor`, of `verb`, on the days from `since` to `until`."""
         events = self
@@ -360,7 +369,10 @@ class AuditEvent(models.Model):
     The model refuses it, and on PostgreSQL a trigger does too (migration 0002).
     """
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="audit_events")
+    # None: an operator-side change (catalog, publishers), shown in the Django admin only.
+    tenant = models.ForeignKey(
+        Tenant, null=True, blank=True, on_delete=models.PROTECT, related_name="audit_events"
+    )
     actor_type = models.CharField(max_length=10, choices=ActorType.choices)
     # PROTECT: a person who has acted is deactivated, never deleted, so the record stays whole.
     actor_user = models.ForeignKey(

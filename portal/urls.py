@@ -21,6 +21,7 @@ tenant_patterns = [
         name="invitation_cancel",
     ),
     path("settings/audit-log/", views.audit_log, name="audit_log"),
+    path("settings/audit-log/export.csv", views.audit_log_csv, name="audit_log_csv"),
 ]
 
 account_patterns = [

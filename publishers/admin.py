@@ -1,7 +1,97 @@
 from django.contrib import admin, messages
 
+from portal.audit import Actor, audit_record
+
 from . import services
 from .models import App, Plan, Price, Publisher
+
+SECRET_WORDS = ("secret", "password", "token")
+
+
+def _plain(value):
+    """A form value as JSON the audit log can keep: objects by name, never a repr."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if hasattr(value, "all") and callable(value.all):
+        value = list(value.all())
+    if isinstance(value, list | tuple | set):
+        return sorted(str(_plain(v)) for v in value)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)
+
+
+def form_changes(form) -> dict:
+    """{field: [old, new]} of what the admin form changed; secrets never."""
+    changes = {}
+    for name in form.changed_data:
+        if any(word in name for word in SECRET_WORDS):
+            continue
+        old, new = _plain(form.initial.get(name)), _plain(form.cleaned_data.get(name))
+        if old != new:
+            changes[name] = [old, new]
+    return changes
+
+
+def audit_catalog(request, obj, action: str, changes: dict | None = None) -> None:
+    """An operator record of a catalog edit made in the Django admin."""
+    name = f"{obj.plan} ({obj.currency})" if isinstance(obj, Price) else str(obj)
+    data = {"name": name}
+    if changes:
+        data["changes"] = changes
+    audit_record(
+        tenant=None,
+        actor=Actor.from_request(request),
+        verb=f"{obj._meta.model_name}.{action}",
+        target=obj,
+        data=data,
+    )
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    """Every save and delete in this admin, and in its inlines, leaves an operator record,
+    in the admin's own transaction."""
+
+    def save_model(self, request, obj, form, change):
+        form.audit_changes = form_changes(form) if change else None
+        super().save_model(request, obj, form, change)
+        if not change:
+            audit_catalog(request, obj, "create")
+
+    def save_related(self, request, form, formsets, change):
+        # Many-to-many fields are saved here; the record names them with the rest.
+        super().save_related(request, form, formsets, change)
+        if getattr(form, "audit_changes", None):
+            audit_catalog(request, form.instance, "change", form.audit_changes)
+
+    def save_formset(self, request, form, formset, change):
+        created, changed, deleted = [], [], []
+        for inline in formset.forms:
+            if not inline.has_changed() and not formset._should_delete_form(inline):
+                continue
+            if formset._should_delete_form(inline):
+                if inline.instance.pk:
+                    deleted.append(inline.instance)
+            elif inline.instance.pk:
+                changed.append((inline.instance, form_changes(inline)))
+            else:
+                created.append(inline.instance)
+        for obj in deleted:
+            audit_catalog(request, obj, "delete")
+        super().save_formset(request, form, formset, change)
+        for obj in created:
+            audit_catalog(request, obj, "create")
+        for obj, changes in changed:
+            if changes:
+                audit_catalog(request, obj, "change", changes)
+
+    def delete_model(self, request, obj):
+        audit_catalog(request, obj, "delete")
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
 
 
 class AppInline(admin.TabularInline):
@@ -19,7 +109,7 @@ class AppInline(admin.TabularInline):
 
 
 @admin.register(Publisher)
-class PublisherAdmin(admin.ModelAdmin):
+class PublisherAdmin(AuditedAdmin):
     list_display = ["name", "slug", "country", "auto_provisioning", "is_active"]
     list_filter = ["is_active", "auto_provisioning", "country"]
     search_fields = ["name", "slug", "legal_name", "support_email"]
@@ -60,7 +150,9 @@ class PublisherAdmin(admin.ModelAdmin):
     @admin.action(description="Rotate the webhook signing secret")
     def rotate_webhook_secret(self, request, queryset):
         for publisher in queryset:
-            services.publisher_rotate_webhook_secret(publisher=publisher)
+            services.publisher_rotate_webhook_secret(
+                publisher=publisher, actor=Actor.from_request(request)
+            )
         messages.success(request, f"New webhook secrets for {queryset.count()} publisher(s).")
 
 
@@ -79,7 +171,7 @@ class PlanInline(admin.StackedInline):
 
 
 @admin.register(App)
-class AppAdmin(admin.ModelAdmin):
+class AppAdmin(AuditedAdmin):
     list_display = ["name", "publisher", "offer_id", "pricing_model", "category", "is_published"]
     list_filter = ["is_published", "pricing_model", "category", "publisher"]
     search_fields = ["name", "offer_id", "publisher__name"]
@@ -95,7 +187,7 @@ class PriceInline(admin.TabularInline):
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(AuditedAdmin):
     list_display = ["name", "app", "plan_id", "term", "is_private", "is_stop_sell"]
     list_filter = ["term", "is_private", "is_stop_sell", "app__pricing_model"]
     search_fields = ["name", "plan_id", "app__name", "app__publisher__name"]

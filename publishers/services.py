@@ -7,16 +7,26 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from portal.audit import Actor, audit_record
 from portal.models import Tenant
 
 from .catalog_file import AppSpec, Catalog, CatalogError, PlanSpec, PublisherSpec
 from .models import App, Plan, Price, Publisher, new_webhook_secret
 
 
-def publisher_rotate_webhook_secret(*, publisher: Publisher) -> Publisher:
-    """Give the publisher a new webhook signing secret; the old one stops working at once."""
-    publisher.webhook_secret = new_webhook_secret()
-    publisher.save(update_fields=["webhook_secret"])
+def publisher_rotate_webhook_secret(*, publisher: Publisher, actor: Actor) -> Publisher:
+    """Give the publisher a new webhook signing secret; the old one stops working at once.
+    Audited as an operator record, without the secret."""
+    with transaction.atomic():
+        publisher.webhook_secret = new_webhook_secret()
+        publisher.save(update_fields=["webhook_secret"])
+        audit_record(
+            tenant=None,
+            actor=actor,
+            verb="publisher.webhook_secret_rotate",
+            target=publisher,
+            data={"name": publisher.name},
+        )
     return publisher
 
 

@@ -1,3 +1,5 @@
+import csv
+import io
 from datetime import timedelta
 
 import pytest
@@ -5,7 +7,8 @@ from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from portal.audit import Actor, audit_record
-from portal.models import AuditEvent
+from portal.models import AuditEvent, Membership
+from tests.factories import BillingProfileFactory
 
 URL = "/t/contoso/settings/audit-log/"
 
@@ -112,3 +115,106 @@ def test_the_database_refuses_to_rewrite_history(tenant, events):
         AuditEvent.objects.filter(tenant=tenant).update(verb="forged")
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AuditEvent.objects.filter(tenant=tenant).delete()
+
+
+def test_actions_targets_and_changes_read_in_words(login, tenant, admin):
+    actor = Actor.system("ada@contoso.example")
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        verb="member.change_role",
+        target=Membership.objects.get(user=admin),
+        data={"email": "bob@contoso.example", "from": "reader", "to": "billing_admin"},
+    )
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        verb="billing_profile.change",
+        target=BillingProfileFactory(tenant=tenant, name="Contoso HQ"),
+        data={"profile": "Contoso HQ", "changed": ["po_number", "tax_id"]},
+    )
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        verb="billing_profile.stripe_customer",
+        data={"profile": "Contoso HQ", "customer": "cus_Q1w2e3r4"},
+    )
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        verb="billing_profile.role_grant",
+        data={
+            "profile": "Contoso HQ",
+            "email": "eve@contoso.example",
+            "role": "reader",
+            "from": None,
+        },
+    )
+    html = login(admin).get(URL).content.decode()
+    assert "Member&#x27;s role changed" in html
+    assert "Reader → Billing admin" in html
+    assert "bob@contoso.example" in html
+    assert "Billing profile changed" in html and "Contoso HQ" in html
+    assert "Changed: PO number, Tax id" in html
+    assert "Billing profile connected to Stripe" in html
+    for programmer_output in ("cus_", "po_number", "None", "changed:", "[&#x27;", "from:"):
+        assert programmer_output not in html
+    assert 'title="' in html and " UTC" in html and "<time datetime=" in html
+    assert "js/local-time.js" in html
+
+
+def test_every_verb_a_service_writes_has_words():
+    import re
+    from pathlib import Path
+
+    from portal.audit import ACTIONS
+
+    written = set()
+    for app in ("portal", "billing", "publishers", "subscriptions"):
+        for path in Path(app).rglob("*.py"):
+            text = path.read_text()
+            written |= set(re.findall(r'verb="([a-z_]+\.[a-z_]+)"', text))
+            written |= set(re.findall(r'actor, "([a-z_]+\.[a-z_]+)"', text))
+            written |= set(re.findall(r'\n\s+"([a-z_]+\.[a-z_]+)",\n\s+\{', text))
+    assert written and written <= set(ACTIONS), written - set(ACTIONS)
+
+
+def test_an_unknown_verb_reads_as_itself():
+    from portal.audit import action_words
+
+    assert action_words("subscription.quantity_change") == "Subscription quantity change"
+
+
+def test_the_action_filter_lists_actions_in_words(login, tenant, admin, events):
+    html = login(admin).get(URL).content.decode()
+    assert '<option value="member.add">Member added</option>' in html
+
+
+def test_csv_export_of_the_filtered_list(login, tenant, admin, events, reader, member):
+    audit_record(
+        tenant=tenant,
+        actor=Actor.system("=HYPERLINK(evil)"),
+        verb="member.add",
+        data={"email": "@carl@contoso.example"},
+    )
+    response = login(admin).get(URL + "export.csv", {"verb": "member.add"})
+    assert response.status_code == 200
+    assert response.streaming
+    assert response["Content-Type"] == "text/csv"
+    assert "attachment" in response["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0] == ["Time (UTC)", "Actor", "Action", "Target", "Details", "IP address"]
+    assert len(rows) == 3  # member.add twice; not member.remove, not the other tenant's
+    assert rows[1][1] == "'=HYPERLINK(evil)" and rows[1][3].startswith("'@carl")
+    assert rows[2][2] == "Member added" and rows[2][0].endswith("Z")
+    assert login(member).get(URL + "export.csv").status_code == 403
+
+
+def test_operator_records_have_no_tenant_and_stay_append_only(db):
+    event = audit_record(tenant=None, actor=Actor.system("ops"), verb="publisher.change")
+    assert AuditEvent.objects.operator().get() == event
+    with pytest.raises(ValueError):
+        AuditEvent.objects.for_tenant(None)
+    if connection.vendor == "postgresql":
+        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+            AuditEvent.objects.operator().update(verb="forged")

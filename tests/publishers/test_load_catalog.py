@@ -6,6 +6,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from portal.audit import Actor
 from portal.regions import CURRENCIES
 from publishers import services
 from publishers.models import App, Plan, Price, PricingModel, Publisher, Term
@@ -190,7 +191,7 @@ def test_a_rotated_webhook_secret_survives_a_reload(tenant, tmp_path, capsys):
     publisher = Publisher.objects.get(slug="quillfeather")
     old = publisher.webhook_secret
 
-    services.publisher_rotate_webhook_secret(publisher=publisher)
+    services.publisher_rotate_webhook_secret(publisher=publisher, actor=Actor.system())
     load(path, capsys)
 
     publisher.refresh_from_db()
