@@ -195,16 +195,24 @@ def member_remove(request, member_uuid):
 @require_POST
 def invitation_resend(request, invitation_uuid):
     invitation = access_invitation(request, invitation_uuid)
-    services.invitation_resend(invitation=invitation, actor=Actor.from_request(request))
-    messages.success(request, f"Invitation sent to {invitation.email} again.")
+    try:
+        services.invitation_resend(invitation=invitation, actor=Actor.from_request(request))
+    except ValidationError as error:  # accepted, declined or canceled since the page showed
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Invitation sent to {invitation.email} again.")
     return redirect("portal:members", tenant_slug=request.tenant.slug)
 
 
 @require_POST
 def invitation_cancel(request, invitation_uuid):
     invitation = access_invitation(request, invitation_uuid)
-    services.invitation_cancel(invitation=invitation, actor=Actor.from_request(request))
-    messages.success(request, f"The invitation to {invitation.email} was canceled.")
+    try:
+        services.invitation_cancel(invitation=invitation, actor=Actor.from_request(request))
+    except ValidationError as error:  # accepted, declined or canceled since the page showed
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"The invitation to {invitation.email} was canceled.")
     return redirect("portal:members", tenant_slug=request.tenant.slug)
 
 
