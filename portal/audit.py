@@ -265,9 +265,14 @@ def event_details(event) -> list[Detail]:
 CSV_COLUMNS = ["Time (UTC)", "Actor", "Action", "Target", "Details", "IP address"]
 
 
+# What makes a spreadsheet read a cell as a formula, leading spaces ignored (full-width forms
+# included: some spreadsheets fold them).
+_FORMULA_STARTS = set("=+-@\t\r;|") | set("\uff1d\uff0b\uff0d\uff20")
+
+
 def _csv_cell(value: str) -> str:
     """A cell a spreadsheet will not run as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+    return "'" + value if value.lstrip(" ")[:1] in _FORMULA_STARTS else value
 
 
 def audit_csv_rows(events):

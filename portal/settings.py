@@ -161,9 +161,6 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 # Sessions end after this much idle time: requests push the expiry forward (at most once a
 # minute, portal.middleware.SessionIdleExpiryMiddleware).
 SESSION_COOKIE_AGE = env.int("SESSION_IDLE_SECONDS", default=2 * 3600)
-# Sessions are read from the cache (Redis in production) and written through to the
-# database, which saves a query on every signed-in page.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
@@ -291,6 +288,15 @@ if CACHES["default"]["BACKEND"] not in (
     raise ImproperlyConfigured(
         f"CACHE_URL must be redis://… or locmem://, not {env('CACHE_URL')!r}."
     )
+
+# Sessions are read from the cache and written through to the database, saving a query on
+# every signed-in page, where every process shares the cache (Redis). A per-process cache
+# would keep a signed-out session alive in the other processes: the database alone then.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    else "django.contrib.sessions.backends.db"
+)
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = REDIS_URL

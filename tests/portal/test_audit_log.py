@@ -218,3 +218,18 @@ def test_operator_records_have_no_tenant_and_stay_append_only(db):
     if connection.vendor == "postgresql":
         with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
             AuditEvent.objects.operator().update(verb="forged")
+
+
+@pytest.mark.parametrize(
+    "value", ["=1+1", " =HYPERLINK(1)", "+1", "-1", "@SUM(1)", ";x", "\uff1d1", "\tx"]
+)
+def test_a_csv_cell_a_spreadsheet_would_run_is_quoted(value):
+    from portal.audit import _csv_cell
+
+    assert _csv_cell(value) == "'" + value
+
+
+def test_an_ordinary_csv_cell_is_left_alone():
+    from portal.audit import _csv_cell
+
+    assert _csv_cell("Contoso HQ") == "Contoso HQ"

@@ -81,3 +81,19 @@ def test_a_cache_url_we_do_not_support_stops_start_up_with_one_line():
     assert "CACHE_URL must be redis://… or locmem://, not 'memcache://cache.internal:11211'." in (
         result.stderr
     )
+
+
+def _session_engine(cache_url):
+    return manage(
+        "shell",
+        "--no-imports",
+        "-c",
+        "from django.conf import settings; print(settings.SESSION_ENGINE)",
+        env={**PRODUCTION, "CACHE_URL": cache_url},
+    ).stdout.strip()
+
+
+def test_sessions_come_from_the_cache_only_where_every_process_shares_it():
+    assert _session_engine("redis://cache.internal:6379/1").endswith(".cached_db")
+    # a per-process cache would keep a signed-out session alive in the other processes
+    assert _session_engine("locmem://").endswith(".db")

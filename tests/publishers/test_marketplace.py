@@ -195,12 +195,12 @@ def test_a_full_page_costs_a_fixed_number_of_queries(
         PlanFactory(app=app, term=Term.ANNUAL, prices={"USD": 1000 + i})
     client = login(admin)
     client.get(URL)  # signs the session's idle expiry and fills the cached count
-    # user, membership, page of apps with their cheapest offer, tenant switcher, the
-    # switcher's pending invitations (the session comes from the cache)
-    with django_assert_num_queries(5):
+    # session, user, membership, page of apps with their cheapest offer, tenant switcher,
+    # the switcher's pending invitations
+    with django_assert_num_queries(6):
         response = client.get(URL)
     assert len(response.context["page"]) == 24
-    with django_assert_num_queries(3):  # the results region alone: no tenant switcher
+    with django_assert_num_queries(4):  # the results region alone: no tenant switcher
         client.get(URL, {"page": 2}, headers={"HX-Request": "true", "HX-Target": "results"})
 
 
