@@ -179,6 +179,28 @@ class BillingProfile(models.Model):
         return self.pays_by_card and not self.has_card
 
     @property
+    def can_pay_by_card(self) -> bool:
+        """Pays by card and has one on file to charge."""
+        return self.pays_by_card and self.has_card
+
+    def default_refusal(self) -> str:
+        """Why this profile can't become the tenant's default ("" when it can)."""
+        if self.is_default:
+            return f"{self.name} is already the default billing profile."
+        if self.needs_card:
+            return (
+                f"{self.name} pays by card but has no card yet: "
+                "add one before making it the default."
+            )
+        return ""
+
+    def delete_refusal(self) -> str:
+        """Why the profile can't be deleted, short of what uses it ("" when it can)."""
+        if self.is_default and BillingProfile.objects.for_tenant(self.tenant_id).count() > 1:
+            return f"{self.name} is the default profile: make another profile the default first."
+        return ""
+
+    @property
     def card_label(self) -> str:
         """ "Visa ending 4242", or "" without a card."""
         if not self.has_card:

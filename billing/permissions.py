@@ -50,9 +50,22 @@ def can_create_billing_profile(membership: Membership, obj=None) -> bool:
     return membership.role in (Role.ADMIN, Role.BILLING_ADMIN)
 
 
+ROLE_REFUSAL = "Your role on this billing profile does not allow that. Its owners can change roles."
+
+
+def make_default_refusal(membership: Membership, profile: BillingProfile) -> str:
+    """Why the member can't make the profile the default ("" when they can). Which profile
+    new purchases use is a tenant-wide choice: admins and billing admins; and only a profile
+    that can pay (not the default already, not a card profile without a card)."""
+    if not can_create_billing_profile(membership):
+        return ROLE_REFUSAL
+    return profile.default_refusal()
+
+
 def can_make_default_billing_profile(membership: Membership, obj=None) -> bool:
-    """Which profile new purchases use is a tenant-wide choice: admins and billing admins."""
-    return can_create_billing_profile(membership)
+    if obj is None:
+        return can_create_billing_profile(membership)
+    return not make_default_refusal(membership, obj)
 
 
 def can_view_billing_profile(membership: Membership, obj: BillingProfile | None = None) -> bool:
@@ -67,8 +80,16 @@ def can_manage_payment_method(membership: Membership, obj: BillingProfile | None
     return _has_role(membership, obj, ProfileRole.OWNER, ProfileRole.CONTRIBUTOR)
 
 
+def delete_refusal(membership: Membership, profile: BillingProfile) -> str:
+    """Why the member can't delete the profile ("" when they may try: the service still
+    refuses a profile that subscriptions, charges or invoices use)."""
+    if not _has_role(membership, profile, ProfileRole.OWNER, ProfileRole.CONTRIBUTOR):
+        return ROLE_REFUSAL
+    return profile.delete_refusal()
+
+
 def can_delete_billing_profile(membership: Membership, obj: BillingProfile | None = None) -> bool:
-    return _has_role(membership, obj, ProfileRole.OWNER, ProfileRole.CONTRIBUTOR)
+    return obj is not None and not delete_refusal(membership, obj)
 
 
 def can_manage_profile_roles(membership: Membership, obj: BillingProfile | None = None) -> bool:

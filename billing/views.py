@@ -21,9 +21,7 @@ def access_profile(request, profile_uuid, *, check=None) -> BillingProfile:
     profiles = BillingProfile.objects.visible_to(request.membership).select_related("tenant")
     profile = get_object_or_404(profiles, uuid=profile_uuid)
     if check is not None and not check(request.membership, profile):
-        raise PermissionDenied(
-            "Your role on this billing profile does not allow that. Its owners can change roles."
-        )
+        raise PermissionDenied(permissions.ROLE_REFUSAL)
     return profile
 
 
@@ -118,17 +116,25 @@ def profile_edit(request, profile_uuid):
 
 @require_POST
 def profile_make_default(request, profile_uuid):
-    profile = access_profile(
-        request, profile_uuid, check=permissions.can_make_default_billing_profile
-    )
-    services.billing_profile_make_default(profile=profile, actor=Actor.from_request(request))
+    profile = access_profile(request, profile_uuid)
+    refusal = permissions.make_default_refusal(request.membership, profile)
+    if refusal:
+        raise PermissionDenied(refusal)
+    try:
+        services.billing_profile_make_default(profile=profile, actor=Actor.from_request(request))
+    except ValidationError as error:  # its card went in the meantime
+        messages.error(request, _message(error))
+        return redirect(_to("profile_list", request))
     messages.success(request, f"{profile.name} is now the default billing profile.")
     return redirect(_to("profile_list", request))
 
 
 @require_http_methods(["GET", "POST"])
 def profile_delete(request, profile_uuid):
-    profile = access_profile(request, profile_uuid, check=permissions.can_delete_billing_profile)
+    profile = access_profile(request, profile_uuid)
+    refusal = permissions.delete_refusal(request.membership, profile)
+    if refusal:
+        raise PermissionDenied(refusal)
     if request.method == "POST":
         try:
             services.billing_profile_delete(profile=profile, actor=Actor.from_request(request))

@@ -97,6 +97,8 @@ def billing_profile_make_default(*, profile: BillingProfile, actor: Actor) -> Bi
         profile = _locked(profile)
         if profile.is_default:
             return profile
+        if refusal := profile.default_refusal():  # a card profile without its card
+            raise ValidationError(refusal)
         BillingProfile.objects.for_tenant(profile.tenant).filter(is_default=True).update(
             is_default=False
         )
@@ -115,10 +117,8 @@ def billing_profile_delete(*, profile: BillingProfile, actor: Actor) -> None:
         uses = profile.uses()
         if uses:
             raise ValidationError(f"{profile.name} is still used by {', '.join(uses)}.")
-        if profile.is_default and BillingProfile.objects.for_tenant(profile.tenant).count() > 1:
-            raise ValidationError(
-                f"{profile.name} is the default profile: make another profile the default first."
-            )
+        if refusal := profile.delete_refusal():
+            raise ValidationError(refusal)
         _audit(profile, actor, "billing_profile.delete", {"currency": profile.currency})
         customer_id = profile.stripe_customer_id
         profile.delete()

@@ -63,8 +63,17 @@ def membership_of(tenant, profile, tenant_role, profile_role):
     return Membership.objects.get(pk=membership.pk)  # fresh: nothing cached on it
 
 
+@pytest.fixture
+def other_profile(tenant, profile):
+    """A profile that is not the default: each role's every action applies to it."""
+    from tests.factories import BillingProfileFactory
+
+    return BillingProfileFactory(tenant=tenant, name="Contoso Research", is_default=False)
+
+
 @pytest.mark.parametrize("who", MATRIX)
-def test_permission_matrix(tenant, profile, who):
+def test_permission_matrix(tenant, other_profile, who):
+    profile = other_profile
     tenant_role, profile_role, allowed = MATRIX[who]
     membership = membership_of(tenant, profile, tenant_role, profile_role)
     granted = {
@@ -74,8 +83,9 @@ def test_permission_matrix(tenant, profile, who):
 
 
 @pytest.mark.parametrize("who", MATRIX)
-def test_the_same_matrix_holds_for_profiles_read_through_visible_to(tenant, profile, who):
+def test_the_same_matrix_holds_for_profiles_read_through_visible_to(tenant, other_profile, who):
     """The list annotates each profile with the caller's role; the answer must not change."""
+    profile = other_profile
     tenant_role, profile_role, allowed = MATRIX[who]
     membership = membership_of(tenant, profile, tenant_role, profile_role)
     visible = BillingProfile.objects.visible_to(membership).filter(pk=profile.pk).first()

@@ -290,3 +290,48 @@ def test_paying_by_card_without_a_card_on_file_is_refused(login, tenant, billing
     assert "add a card first" in response.content.decode()
     profile.refresh_from_db()
     assert profile.payment_method == PaymentMethod.CHECK_WIRE
+
+
+def test_a_card_profile_without_a_card_is_not_offered_as_default_and_a_post_is_refused(
+    login, tenant, billing_admin, profile
+):
+    cardless = BillingProfileFactory(tenant=tenant, name="Contoso Cards", payment_method="card")
+    client = login(billing_admin)
+    listing = client.get(url("profile_list", tenant)).content.decode()
+    assert "Make Contoso Cards default" not in listing
+    assert (
+        "Make default" not in client.get(url("profile_detail", tenant, cardless)).content.decode()
+    )
+    response = client.post(url("profile_make_default", tenant, cardless))
+    assert response.status_code == 403
+    assert "has no card yet: add one before making it the default" in response.content.decode()
+    cardless.refresh_from_db()
+    assert not cardless.is_default
+
+
+def test_the_default_profile_is_not_offered_as_default_again(login, tenant, billing_admin, profile):
+    client = login(billing_admin)
+    response = client.post(url("profile_make_default", tenant, profile))
+    assert response.status_code == 403
+    assert "already the default billing profile" in response.content.decode()
+    assert not AuditEvent.objects.filter(verb="billing_profile.make_default").exists()
+
+
+def test_delete_is_not_offered_on_the_default_profile_while_others_exist(
+    login, tenant, billing_admin, profile
+):
+    BillingProfileFactory(tenant=tenant, name="Contoso Research")
+    client = login(billing_admin)
+    assert (
+        "Delete profile" not in client.get(url("profile_detail", tenant, profile)).content.decode()
+    )
+    assert client.get(url("profile_delete", tenant, profile)).status_code == 403
+
+
+def test_a_card_profile_without_a_card_does_not_say_its_card_is_in_use(
+    login, tenant, billing_admin
+):
+    cardless = BillingProfileFactory(tenant=tenant, name="Contoso Cards", payment_method="card")
+    html = login(billing_admin).get(url("payment", tenant, cardless)).content.decode()
+    assert "Card needed" in html
+    assert "In use" not in html.split("Check or wire transfer")[0]
