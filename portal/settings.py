@@ -281,10 +281,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # django-environ parses the URL; `locmem://` is our name for its `locmemcache://`.
 environ.Env.CACHE_SCHEMES.setdefault("locmem", environ.Env.CACHE_SCHEMES["locmemcache"])
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmem://")}
-if CACHES["default"]["BACKEND"] not in (
-    "django.core.cache.backends.redis.RedisCache",
-    "django.core.cache.backends.locmem.LocMemCache",
-):
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "portal.cache.RedisCache"  # keeps its Redis clients
+elif CACHES["default"]["BACKEND"] != "django.core.cache.backends.locmem.LocMemCache":
     raise ImproperlyConfigured(
         f"CACHE_URL must be redis://… or locmem://, not {env('CACHE_URL')!r}."
     )
@@ -294,7 +293,7 @@ if CACHES["default"]["BACKEND"] not in (
 # would keep a signed-out session alive in the other processes: the database alone then.
 SESSION_ENGINE = (
     "django.contrib.sessions.backends.cached_db"
-    if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    if CACHES["default"]["BACKEND"] == "portal.cache.RedisCache"
     else "django.contrib.sessions.backends.db"
 )
 

@@ -71,7 +71,10 @@ def _cache_backend(cache_url):
 
 
 def test_cache_url_is_parsed_by_django_environ():
-    assert _cache_backend("redis://cache.internal:6379/1").stdout.strip().endswith("RedisCache")
+    # Django's Redis backend, keeping its clients (portal.cache)
+    assert (
+        _cache_backend("redis://cache.internal:6379/1").stdout.strip() == "portal.cache.RedisCache"
+    )
     assert _cache_backend("locmem://").stdout.strip().endswith("LocMemCache")
 
 
