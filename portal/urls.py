@@ -7,6 +7,7 @@ from .forms import LoginForm, ResetForm
 
 tenant_patterns = [
     path("", views.home, name="home"),
+    path("switcher/", views.switcher, name="switcher"),
     path("settings/members/", views.members, name="members"),
     path("settings/members/<uuid:member_uuid>/role/", views.member_role, name="member_role"),
     path("settings/members/<uuid:member_uuid>/remove/", views.member_remove, name="member_remove"),

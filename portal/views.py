@@ -63,6 +63,21 @@ def start(request):
     return render(request, "portal/tenant_picker.html", context)
 
 
+@require_GET
+@vary_on_headers("HX-Request")
+def switcher(request):
+    """The tenant switcher's menu: the other tenants and the open invitations. Every page
+    carries only the switcher's button; the menu loads when first opened, so pages don't pay
+    its two queries. Without htmx, the tenant picker lists the same."""
+    if not request.htmx:
+        return redirect("start")
+    context = {
+        "tenants": Tenant.objects.visible_to(request.user).exclude(pk=request.tenant.pk),
+        "invitations": pending_invitations(request.user),
+    }
+    return render(request, "portal/switcher.html", context)
+
+
 @login_required
 @require_POST
 def invitation_accept(request, invitation_uuid):
