@@ -124,7 +124,19 @@ class MemberAddForm(CleanInputMixin, forms.Form):
 
 
 class MemberRoleForm(CleanInputMixin, forms.Form):
+    """One member's role, on that member's row of the members page (the form's prefix is
+    the member's uuid, so a page of rows names each select apart). The page draws the rows'
+    selects with `{% role_select member %}`, which names them as this form reads them."""
+
     role = forms.ChoiceField(choices=Role.choices)
+
+    @classmethod
+    def for_member(cls, membership, data=None):
+        return cls(data, initial={"role": membership.role}, prefix=str(membership.uuid))
+
+    @staticmethod
+    def field_name(membership) -> str:
+        return f"{membership.uuid}-role"
 
 
 class AuditFilterForm(CleanInputMixin, forms.Form):

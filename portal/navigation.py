@@ -9,9 +9,9 @@ from functools import cache
 from importlib import import_module
 
 from django.apps import apps
-from django.urls import reverse
 
 from . import permissions
+from .links import tenant_url
 
 GROUPS = ("", "Billing", "Settings")  # display order; "" is the top level (Home)
 
@@ -53,7 +53,7 @@ def navigation_for(request) -> list[dict]:
         links = [
             {
                 "label": item.label,
-                "url": reverse(item.url_name, kwargs={"tenant_slug": slug}),
+                "url": tenant_url(item.url_name, slug),
                 "active": current == item.url_name,
             }
             for item in sorted(all_items(), key=lambda i: i.order)

@@ -117,12 +117,8 @@ def home(request):
 
 def _members_page(request, form, status=200):
     members = Membership.objects.for_tenant(request.tenant).with_admin_count()
-    rows = [
-        (m, MemberRoleForm(initial={"role": m.role}, prefix=str(m.uuid)))
-        for m in members.select_related("user")
-    ]
     invitations = Invitation.objects.for_tenant(request.tenant).pending()
-    context = {"rows": rows, "invitations": invitations, "form": form}
+    context = {"members": members.select_related("user"), "invitations": invitations, "form": form}
     template = "portal/member_list.html"
     if request.htmx and request.method == "POST":
         template += "#members"
@@ -155,7 +151,7 @@ def members(request):
 @vary_on_headers("HX-Request")
 def member_role(request, member_uuid):
     membership = access_membership(request, member_uuid, write=True)
-    form = MemberRoleForm(request.POST, prefix=str(membership.uuid))
+    form = MemberRoleForm.for_member(membership, request.POST)
     error = None
     if form.is_valid():
         try:
@@ -174,8 +170,7 @@ def member_role(request, member_uuid):
         home = reverse("portal:home", kwargs={"tenant_slug": request.tenant.slug})
         return HttpResponseClientRedirect(home) if request.htmx else redirect(home)
     if request.htmx:
-        form = MemberRoleForm(initial={"role": membership.role}, prefix=str(membership.uuid))
-        context = {"member": membership, "role_form": form, "row_error": error}
+        context = {"member": membership, "row_error": error}
         return render(
             request, "portal/member_list.html#member-row", context, status=422 if error else 200
         )
