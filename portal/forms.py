@@ -4,6 +4,7 @@ from django.core.validators import EmailValidator, MaxLengthValidator
 from django.forms.renderers import TemplatesSetting
 from django.template.loader import render_to_string
 
+from . import widgets
 from .audit import action_words
 from .models import AuditEvent, Role, User
 from .tasks import send_email
@@ -15,6 +16,10 @@ class FormRenderer(TemplatesSetting):
 
     Templates render fields one by one, so the form's first visible field also renders the
     form's error summary (templates/forms/error_summary.html) just above itself.
+
+    Django's own templates for inputs and selects are written out here in Python instead
+    (`portal.widgets`), the same markup: a select draws a template per option, and the
+    Marketplace's category filter alone took 1.8 ms that way.
     """
 
     field_template_name = "forms/field.html"
@@ -26,6 +31,8 @@ class FormRenderer(TemplatesSetting):
             first = visible[0].name if visible else None
             has_errors = any(f.errors for f in visible)
             context = {**context, "error_summary": field.name == first and has_errors}
+        elif (html := widgets.render(template_name, context)) is not None:
+            return html
         return super().render(template_name, context, request=request)
 
 
