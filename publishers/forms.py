@@ -2,7 +2,7 @@ from django import forms
 
 from portal.forms import CleanInputMixin
 
-from .models import Category, PricingModel
+from .models import Category, MarketplaceSort, PricingModel
 
 
 class MarketplaceFilterForm(CleanInputMixin, forms.Form):
@@ -18,3 +18,7 @@ class MarketplaceFilterForm(CleanInputMixin, forms.Form):
     pricing = forms.ChoiceField(
         required=False, label="Pricing", choices=[("", "Any pricing"), *PricingModel.choices]
     )
+    sort = forms.ChoiceField(required=False, label="Sort by", choices=MarketplaceSort.choices)
+
+    def clean_sort(self):
+        return self.cleaned_data["sort"] or MarketplaceSort.NAME

@@ -75,6 +75,11 @@ class CatalogQuerySet(models.QuerySet):
     delete.queryset_only = True
 
 
+class MarketplaceSort(models.TextChoices):
+    NAME = "name", "Name"
+    LOWEST_PRICE = "price", "Lowest price"
+
+
 class PricingModel(models.TextChoices):
     FLAT_RATE = "flat_rate", "Flat rate"
     PER_SEAT = "per_seat", "Per license"
@@ -195,6 +200,13 @@ class AppQuerySet(CatalogQuerySet):
             from_amount=Subquery(cheapest.values("amount")[:1]),
             from_term=Subquery(cheapest.values("plan__term")[:1]),
         )
+
+    def sorted_by(self, sort: str):
+        """In the Marketplace's order: by name, or lowest price first (`with_cheapest_offer`
+        annotates it); ties by name, then by id, so pages never repeat an app."""
+        if sort == MarketplaceSort.LOWEST_PRICE:
+            return self.order_by("from_amount", "name", "pk")
+        return self.order_by("name", "pk")
 
     def matching(self, *, text="", category="", pricing_model=""):
         """Apps whose name or publisher contains `text`, of a category and pricing model."""

@@ -4,7 +4,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from . import permissions
-from .cache import CachedCountPaginator
+from .cache import CachedCountPaginator, catalog_version
 from .forms import MarketplaceFilterForm
 from .models import App
 
@@ -24,28 +24,33 @@ def access_app(request, app_uuid) -> App:
 def app_list(request):
     if not permissions.can_browse_marketplace(request.membership):
         raise PermissionDenied
+    tenant = request.tenant
     form = MarketplaceFilterForm(request.GET)
-    apps = (
-        App.objects.offered_to(request.tenant)
-        .with_cheapest_offer(request.tenant)
-        .select_related("publisher")
-        .order_by("name", "pk")
-    )
+    apps = App.objects.offered_to(tenant).with_cheapest_offer(tenant).select_related("publisher")
     if form.is_valid():
         data = form.cleaned_data
         apps = apps.matching(
             text=data["q"], category=data["category"], pricing_model=data["pricing"]
-        )
-        asked = f"{request.tenant.pk}:{sorted(data.items())}"  # the count's cache key
+        ).sorted_by(data["sort"])
+        asked = f"{tenant.pk}:{sorted(data.items())}"  # the count's cache key
     else:
-        apps, asked = apps.none(), f"{request.tenant.pk}:invalid"
+        apps, asked = apps.none(), f"{tenant.pk}:invalid"
     page = CachedCountPaginator(apps, PAGE_SIZE, key=asked).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     template = "publishers/app_list.html"
-    if request.htmx and request.htmx.target == "results":
+    partial = bool(request.htmx and request.htmx.target == "results")
+    if partial:
         template += "#results"
-    context = {"form": form, "page": page, "query": query.urlencode()}
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "partial": partial,  # the result count is then updated out of band, and announced
+        # The page's cards, kept rendered until the catalog changes: what was asked, by
+        # which tenant (its currency and money locale follow its country), which page.
+        "cards_key": f"{catalog_version()}:{asked}:{tenant.slug}:{tenant.country}:{page.number}",
+    }
     return render(request, template, context)
 
 

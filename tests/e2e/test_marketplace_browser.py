@@ -37,10 +37,18 @@ def test_a_reader_searches_the_marketplace_and_opens_an_app(
     expect(page.get_by_text("from $240.00 per year, unlimited licenses").first).to_be_visible()
     screenshot(page, "marketplace")
 
+    # Lowest price first: the per-seat app's $9.00 a month before the $240.00 a year ones.
+    page.get_by_label("Sort by").select_option(label="Lowest price")
+    status = page.get_by_role("status")  # a live region: screen readers hear the count
+    expect(status).to_have_text("4 apps, lowest price first")
+    expect(page.locator(".app-card .app-name").first).to_have_text("Ledger Pro")
+    page.get_by_label("Sort by").select_option(label="Name")
+    expect(page.locator(".app-card .app-name").first).to_have_text("Brightdesk")
+
     page.get_by_label("Search").fill("quillfeather")
-    expect(page.get_by_text("1 app", exact=True)).to_be_visible()  # typed: htmx, no reload
+    expect(status).to_have_text("1 app")  # typed: htmx, no reload
     expect(page).to_have_url(
-        f"{live_server.url}/t/contoso/marketplace/?q=quillfeather&category=&pricing="
+        f"{live_server.url}/t/contoso/marketplace/?q=quillfeather&category=&pricing=&sort=name"
     )
     card = page.get_by_role("link", name="Ledger Pro")
     expect(card).to_contain_text("from $9.00 per license per month")

@@ -119,6 +119,8 @@ def test_an_invited_person_accepts_from_the_switcher(
         screenshot(page, f"picker_invited_{width}")
         page.goto(f"{live_server.url}/t/fabrikam/")
         page.locator("details.tenant-switcher summary").click()
+        # The menu loads when opened.
+        expect(page.get_by_role("button", name="Accept the invitation to Contoso")).to_be_visible()
         screenshot(page, f"switcher_invited_{width}")
         page.context.clear_cookies()
 

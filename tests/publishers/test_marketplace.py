@@ -128,9 +128,33 @@ def test_htmx_search_answers_with_the_results_only(login, tenant, admin):
         URL, {"q": "ledger"}, headers={"HX-Request": "true", "HX-Target": "results"}
     )
     html = response.content.decode()
-    assert html.lstrip().startswith('<div id="results">')
+    # The results, and the count for the page's status line (announced to screen readers).
+    assert html.lstrip().startswith('<p id="result-count" hx-swap-oob="innerHTML">1 app</p>')
+    assert html.count('<div id="results">') == 1 and "<header" not in html
     assert "Ledger Pro" in html
     assert "HX-Request" in response["Vary"]
+
+
+def test_sorted_by_name_or_lowest_price(login, tenant, admin):
+    for name, amount in [("Banjo", 500), ("Accordion", 900), ("Cello", 100)]:
+        PlanFactory(app=AppFactory(name=name), prices={"USD": amount})
+    client = login(admin)
+    assert names(client.get(URL)) == ["Accordion", "Banjo", "Cello"]
+    assert names(client.get(URL, {"sort": "name"})) == ["Accordion", "Banjo", "Cello"]
+    cheapest_first = client.get(URL, {"sort": "price"})
+    assert names(cheapest_first) == ["Cello", "Banjo", "Accordion"]
+    assert "3 apps, lowest price first" in cheapest_first.content.decode()
+    refused = client.get(URL, {"sort": "popularity"})
+    assert names(refused) == [] and "Fix the search above" in refused.content.decode()
+
+
+def test_the_kept_cards_follow_a_price_change(transactional_db, login, tenant, admin):
+    plan = PlanFactory(app=AppFactory(name="Banjo"), prices={"USD": 500})
+    client = login(admin)
+    assert "from $5.00" in client.get(URL).content.decode()
+    assert "from $5.00" in client.get(URL).content.decode()  # the kept cards
+    plan.prices.filter(currency="USD").update(amount=700)  # a queryset write, no signal
+    assert "from $7.00" in client.get(URL).content.decode()
 
 
 def test_app_page_lists_plans_with_price_term_and_bounds(login, tenant, admin):
@@ -194,13 +218,14 @@ def test_a_full_page_costs_a_fixed_number_of_queries(
         PlanFactory(app=app, prices={"USD": 100 + i})
         PlanFactory(app=app, term=Term.ANNUAL, prices={"USD": 1000 + i})
     client = login(admin)
-    client.get(URL)  # signs the session's idle expiry and fills the cached count
-    # session, user, membership, page of apps with their cheapest offer, tenant switcher,
-    # the switcher's pending invitations
-    with django_assert_num_queries(6):
+    client.get(URL)  # signs the session's idle expiry, fills the cached count and cards
+    # session, user, membership; the cards are kept rendered (the tenant switcher's menu
+    # loads when opened)
+    with django_assert_num_queries(3):
         response = client.get(URL)
     assert len(response.context["page"]) == 24
-    with django_assert_num_queries(4):  # the results region alone: no tenant switcher
+    # A page not seen yet: + the page of apps with their cheapest offer, whatever its size.
+    with django_assert_num_queries(4):  # the results region alone
         client.get(URL, {"page": 2}, headers={"HX-Request": "true", "HX-Target": "results"})
 
 
