@@ -125,6 +125,9 @@ class BillingProfile(models.Model):
     class Meta:
         ordering = ["-is_default", "name", "pk"]
         constraints = [
+            # What a role's composite foreign key (profile, tenant) points at, so a role is
+            # always of its profile's tenant (the key itself: migration 0002, PostgreSQL).
+            models.UniqueConstraint(fields=["id", "tenant"], name="billing_profile_id_tenant"),
             models.UniqueConstraint(
                 fields=["tenant"],
                 condition=Q(is_default=True),
@@ -239,14 +242,21 @@ class BillingProfile(models.Model):
         return self.pk is not None and bool(self.uses())
 
 
-class BillingProfileRoleQuerySet(models.QuerySet):
+class BillingProfileRoleQuerySet(TenantOwnedQuerySet):
     def for_profile(self, profile: BillingProfile):
         return self.filter(profile=profile)
 
 
 class BillingProfileRole(models.Model):
-    """A role granted to one person on one billing profile of their tenant."""
+    """A role granted to one person on one billing profile of their tenant.
 
+    `tenant` is copied from the profile on save; on PostgreSQL a composite foreign key
+    (profile_id, tenant_id) -> billing profile (id, tenant_id) refuses any other.
+    """
+
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="billing_profile_roles", editable=False
+    )
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     profile = models.ForeignKey(BillingProfile, on_delete=models.CASCADE, related_name="roles")
     user = models.ForeignKey(
@@ -268,6 +278,10 @@ class BillingProfileRole(models.Model):
 
     def __str__(self):
         return f"{self.user} is {self.get_role_display()} of {self.profile}"
+
+    def save(self, *args, **kwargs):
+        self.tenant_id = self.profile.tenant_id
+        super().save(*args, **kwargs)
 
 
 class StripeEvent(models.Model):

@@ -40,9 +40,11 @@ def can_view_billing_accounts(membership: Membership, obj=None) -> bool:
     if membership.role != Role.MEMBER or membership.is_effective:
         return False
     if not hasattr(membership, "_holds_profile_roles"):  # asked by the navigation on each page
-        membership._holds_profile_roles = BillingProfileRole.objects.filter(
-            user=membership.user_id, profile__tenant=membership.tenant_id
-        ).exists()
+        membership._holds_profile_roles = (
+            BillingProfileRole.objects.for_tenant(membership.tenant_id)
+            .filter(user=membership.user_id)
+            .exists()
+        )
     return membership._holds_profile_roles
 
 
