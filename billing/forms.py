@@ -116,17 +116,8 @@ class BillingProfileForm(CleanInputMixin, forms.ModelForm):
                 self.add_error("tax_id", str(error))
         if country in STATE_REQUIRED and not data.get("state"):
             self.add_error("state", f"Addresses in {REGIONS[country].name} need a state.")
-        instance = self.instance
-        if (
-            instance.pk
-            and REGIONS[country].currency.code != instance.currency
-            and instance.currency_is_fixed
-        ):
-            self.add_error(
-                "country",
-                f"This profile is in use, so it stays billed in {instance.currency}: "
-                f"choose a country billed in {instance.currency}.",
-            )
+        if refusal := self.instance.country_refusal(country):
+            self.add_error("country", refusal)
         return data
 
     def values(self) -> dict:

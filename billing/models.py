@@ -241,6 +241,18 @@ class BillingProfile(models.Model):
         the profile."""
         return self.pk is not None and bool(self.uses())
 
+    def country_refusal(self, country: str) -> str:
+        """Why the profile can't move to `country` ("" when it can): once it is in use its
+        currency is fixed, so only a country billed in the same currency will do. The form,
+        the service and the page ask this one method."""
+        proposed = REGIONS[country].currency.code
+        if not self.currency or proposed == self.currency or not self.currency_is_fixed:
+            return ""
+        return (
+            f"This profile is in use, so it stays billed in {self.currency}: "
+            f"choose a country billed in {self.currency}."
+        )
+
 
 class BillingProfileRoleQuerySet(TenantOwnedQuerySet):
     def for_profile(self, profile: BillingProfile):
