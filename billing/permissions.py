@@ -6,7 +6,11 @@ on that profile. Owners manage everything, permissions included; contributors ev
 but permissions; invoice managers read and pay invoices; readers read.
 """
 
-from portal.models import Membership, Role
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from portal.models import Membership, PartnerRelationship, Role, User
 
 from .models import TENANT_ROLE_ON_PROFILES, BillingProfile, BillingProfileRole, ProfileRole
 
@@ -106,3 +110,59 @@ def can_pay_invoices(membership: Membership, obj: BillingProfile | None = None) 
     return _has_role(
         membership, obj, ProfileRole.OWNER, ProfileRole.CONTRIBUTOR, ProfileRole.INVOICE_MANAGER
     )
+
+
+@dataclass(frozen=True)
+class ProfileAccess:
+    """One person's access to a profile, as the Permissions tab lists it."""
+
+    user: User
+    role: str  # the strongest role they have on the profile (a ProfileRole value)
+    grant: BillingProfileRole | None  # the role granted on the profile, the one to revoke
+    through: str  # how they inherit a role ("Through tenant role: Admin"), "" when they don't
+
+    @property
+    def role_label(self) -> str:
+        return ProfileRole(self.role).label
+
+
+def people_with_access(profile: BillingProfile) -> list[ProfileAccess]:
+    """Everyone with a role on the profile, by e-mail: those granted one on it, and those
+    who inherit one from their tenant role (admins and billing admins own it, readers read
+    it) or act for the tenant through a partner (as billing admins). Two queries."""
+    grants = {
+        grant.user_id: grant
+        for grant in BillingProfileRole.objects.for_tenant(profile.tenant_id)
+        .filter(profile=profile)
+        .select_related("user")
+    }
+    members = Membership.objects.for_tenant(profile.tenant_id).values("user")
+    partners = PartnerRelationship.objects.active().filter(customer=profile.tenant_id)
+    inheriting = Membership.objects.filter(
+        Q(tenant=profile.tenant_id, role__in=list(TENANT_ROLE_ON_PROFILES))
+        # A partner's people act as billing admins, unless they are members here too.
+        | Q(tenant__in=partners.values("partner"), role__in=Membership.PARTNER_ROLES)
+        & ~Q(user__in=members)
+    ).select_related("user", "tenant")
+    inherited = {}
+    for membership in inheriting:
+        if membership.tenant_id == profile.tenant_id:
+            role = TENANT_ROLE_ON_PROFILES[membership.role]
+            through = f"Through tenant role: {membership.get_role_display()}"
+        else:
+            role = TENANT_ROLE_ON_PROFILES[Role.BILLING_ADMIN]
+            through = f"Through partner {membership.tenant.name}: {Role.BILLING_ADMIN.label}"
+        inherited.setdefault(membership.user_id, (membership.user, role, through))
+    people = []
+    for user_id in grants.keys() | inherited.keys():
+        grant = grants.get(user_id)
+        user, role, through = inherited.get(user_id, (None, None, ""))
+        people.append(
+            ProfileAccess(
+                user=grant.user if grant else user,
+                role=ProfileRole.strongest(grant and grant.role, role),
+                grant=grant,
+                through=through,
+            )
+        )
+    return sorted(people, key=lambda access: access.user.email)

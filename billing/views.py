@@ -256,8 +256,7 @@ def roles(request, profile_uuid):
             else:
                 messages.success(request, f"{grant.user.email} is now {grant.get_role_display()}.")
                 return redirect(_to("roles", request, profile))
-    grants = BillingProfileRole.objects.for_profile(profile).select_related("user")
-    context = {"form": form, "grants": grants}
+    context = {"form": form, "people": permissions.people_with_access(profile)}
     status = 422 if form is not None and form.errors else 200
     return _tab(request, profile, "roles", "billing/billingprofile_roles.html", context, status)
 
