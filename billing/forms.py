@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from portal.forms import CleanInputMixin
 from portal.models import Membership, Role
-from portal.regions import REGIONS, InvalidTaxId, validate_tax_id
+from portal.regions import REGIONS, TAX_ID, InvalidTaxId, Region, validate_tax_id
 from portal.text import validate_email_address
 
 from .models import BillingProfile, PaymentMethod, ProfileRole
@@ -14,6 +14,19 @@ MAX_INVOICE_EMAILS = 10
 # Countries whose addresses need a state or province.
 STATE_REQUIRED = {"US", "CA", "AU"}
 PHONE = re.compile(r"^\+?[0-9 ()./-]{6,30}$")
+
+
+def tax_id_hint(region: Region | None) -> str:
+    """The help text of the tax id field, for the country chosen (None: none yet)."""
+    if region is not None:
+        return f"Optional. For example {region.tax_id_example}."
+    examples = ", ".join(
+        f"{r.code} {r.tax_id_example}" for r in REGIONS.values() if r.code in ("DE", "GB")
+    )
+    return (
+        "Optional: your VAT, GST or business number, as your country writes it "
+        f"(for example {examples})."
+    )
 
 
 class BillingProfileForm(CleanInputMixin, forms.ModelForm):
@@ -41,7 +54,7 @@ class BillingProfileForm(CleanInputMixin, forms.ModelForm):
         model = BillingProfile
         # Invoice e-mails are a list: the field above takes them as text.
         fields = [f for f in BillingProfile.EDITABLE_FIELDS if f != "invoice_emails"]
-        labels = {"name": "Profile name", "tax_id": "Tax id"}
+        labels = {"name": "Profile name"}
         help_texts = {
             "name": "How people in your organization tell this profile apart.",
             "country": "Sets the currency the profile is billed in.",
@@ -60,13 +73,10 @@ class BillingProfileForm(CleanInputMixin, forms.ModelForm):
         if self.instance.pk:
             del self.fields["payment_method"]  # changed on the Payment method tab
             self.initial["invoice_emails"] = ", ".join(self.instance.invoice_emails)
-        examples = ", ".join(
-            f"{r.code} {r.tax_id_example}" for r in REGIONS.values() if r.code in ("DE", "GB")
-        )
-        self.fields["tax_id"].help_text = (
-            f"Optional: your VAT, GST or business number, as your country writes it "
-            f"(for example {examples})."
-        )
+        # The tax id goes by the name of the country chosen, when there is one.
+        region = REGIONS.get(self["country"].value() or "")
+        self.fields["tax_id"].label = region.tax_id_label if region else TAX_ID
+        self.fields["tax_id"].help_text = tax_id_hint(region)
         countries = [choice for choice in self.fields["country"].choices if choice[0]]
         self.fields["country"].choices = [("", "Choose a country"), *countries]
         for name, field in self.fields.items():

@@ -7,7 +7,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from portal.models import Membership, Role, Tenant, TenantOwnedQuerySet
-from portal.regions import COUNTRY_CHOICES, REGIONS, Region
+from portal.regions import COUNTRY_CHOICES, REGIONS, TAX_ID, Region
 
 
 class PaymentMethod(models.TextChoices):
@@ -87,7 +87,7 @@ class BillingProfile(models.Model):
 
     invoice_emails = models.JSONField("Invoice e-mail recipients", default=list)
     po_number = models.CharField("PO number", max_length=50, blank=True)
-    tax_id = models.CharField("Tax id", max_length=40, blank=True)
+    tax_id = models.CharField(TAX_ID, max_length=40, blank=True)
 
     payment_method = models.CharField(
         max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.CHECK_WIRE

@@ -37,8 +37,8 @@ def _has_role(membership, profile, *roles) -> bool:
     return profile is not None and profile_role(membership, profile) in roles
 
 
-def can_view_billing_accounts(membership: Membership, obj=None) -> bool:
-    """The Billing accounts pages: everyone with a role on at least one profile."""
+def can_view_billing_profiles(membership: Membership, obj=None) -> bool:
+    """The Billing profiles pages: everyone with a role on at least one profile."""
     if membership.role in TENANT_ROLE_ON_PROFILES:
         return True
     if membership.role != Role.MEMBER or membership.is_effective:

@@ -41,7 +41,7 @@ def _to(name, request, profile=None):
 
 @require_GET
 def profile_list(request):
-    if not permissions.can_view_billing_accounts(request.membership):
+    if not permissions.can_view_billing_profiles(request.membership):
         raise PermissionDenied("You have no role on any billing profile of this tenant.")
     profiles = BillingProfile.objects.visible_to(request.membership)
     return render(request, "billing/billingprofile_list.html", {"profiles": profiles})
