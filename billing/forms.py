@@ -29,10 +29,40 @@ def tax_id_hint(region: Region | None) -> str:
     )
 
 
+def currency_warning(region: Region | None, billed_in: str) -> str:
+    """What to say when the country chosen is billed in another currency than `billed_in`
+    (the tenant's, for a new profile; the profile's own, for one that exists); "" if not."""
+    if region is None or not billed_in or region.currency.code == billed_in:
+        return ""
+    return (
+        f"Profiles in {region.name_in_text} are billed in {region.currency.code}, not {billed_in}."
+    )
+
+
+class CountrySelect(forms.Select):
+    """The country list; each option carries what the page says once it is chosen (its
+    currency warning, what its tax id is called), so the browser's script
+    (static/js/billing-profile-form.js) has no table of its own."""
+
+    billed_in = ""
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        region = REGIONS.get(str(value))
+        if region is not None:
+            option["attrs"]["data-tax-id-label"] = region.tax_id_label
+            option["attrs"]["data-tax-id-hint"] = tax_id_hint(region)
+            if warning := currency_warning(region, self.billed_in):
+                option["attrs"]["data-currency-warning"] = warning
+        return option
+
+
 class BillingProfileForm(CleanInputMixin, forms.ModelForm):
     """A profile's contact, address and invoice settings; on creation, how it pays.
 
-    `validate_url`, when given, makes each field check itself with htmx as it changes.
+    A new profile's country starts as the tenant's, and the form warns when the one chosen is
+    billed in another currency. `validate_url`, when given, makes each field check itself
+    with htmx as it changes.
     """
 
     invoice_emails = forms.CharField(
@@ -66,10 +96,23 @@ class BillingProfileForm(CleanInputMixin, forms.ModelForm):
                 "from the list."
             }
         }
-        widgets = {"email": forms.EmailInput(attrs={"autocomplete": "email"})}
+        widgets = {
+            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+            "country": CountrySelect(
+                attrs={
+                    "data-currency-warning-in": "country-currency-warning",
+                    "data-tax-id-field": "id_tax_id",
+                }
+            ),
+        }
 
-    def __init__(self, *args, validate_url: str = "", **kwargs):
+    def __init__(self, *args, tenant=None, validate_url: str = "", **kwargs):
+        if tenant is not None and not kwargs.get("instance"):
+            kwargs["initial"] = {"country": tenant.country, **kwargs.get("initial", {})}
         super().__init__(*args, **kwargs)
+        # The currency a new profile of the tenant would have, or the profile's own.
+        self.billed_in = self.instance.currency or (tenant.currency if tenant else "")
+        self.fields["country"].widget.billed_in = self.billed_in
         if self.instance.pk:
             del self.fields["payment_method"]  # changed on the Payment method tab
             self.initial["invoice_emails"] = ", ".join(self.instance.invoice_emails)
@@ -129,6 +172,12 @@ class BillingProfileForm(CleanInputMixin, forms.ModelForm):
         if refusal := self.instance.country_refusal(country):
             self.add_error("country", refusal)
         return data
+
+    @property
+    def currency_warning(self) -> str:
+        """The warning for the country the form shows now (the page renders it too, so it is
+        there without JavaScript and after a refused submit)."""
+        return currency_warning(REGIONS.get(self["country"].value() or ""), self.billed_in)
 
     def values(self) -> dict:
         """The edited values, as the services take them."""

@@ -61,7 +61,7 @@ def profile_create(request):
     if not permissions.can_create_billing_profile(request.membership):
         raise PermissionDenied("Only tenant admins and billing admins create billing profiles.")
     url = _to("profile_create", request)
-    form = BillingProfileForm(request.POST or None, validate_url=url)
+    form = BillingProfileForm(request.POST or None, tenant=request.tenant, validate_url=url)
     if request.method == "POST":
         if request.htmx and request.htmx.trigger_name:
             return _validate_field(request, form)

@@ -43,6 +43,12 @@ class Region:
         return f"{self.tax_name} {self.tax_rate.normalize():f}%"
 
     @property
+    def name_in_text(self) -> str:
+        """The country's name as a sentence has it: "the United States", "Germany"."""
+        the = "the " if self.name.startswith(("United ", "Netherlands")) else ""
+        return f"{the}{self.name}"
+
+    @property
     def tax_id_label(self) -> str:
         """The tax id as the country names it ("VAT number", "ABN"), else "Tax id"."""
         return self.tax_id_name or TAX_ID
@@ -291,8 +297,7 @@ def _tax_id_in(region: Region) -> str:
     Australia", "An EIN in the United States"."""
     name = region.tax_id_label
     article = "An" if name.startswith(tuple("AEIOU")) else "A"
-    the = "the " if region.name.startswith(("United ", "Netherlands")) else ""
-    return f"{article} {name} in {the}{region.name}"
+    return f"{article} {name} in {region.name_in_text}"
 
 
 def validate_tax_id(country: str, value: str) -> str:

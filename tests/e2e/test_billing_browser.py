@@ -178,7 +178,7 @@ def test_field_errors_show_as_you_type(
         country="Germany",
         invoice_emails="ap@contoso.example",
     )
-    page.get_by_label("Tax id").fill("123")
+    page.get_by_label("VAT number").fill("123")  # named for Germany as soon as it is chosen
     page.get_by_role("button", name="Create profile").click()
 
     # Back from the server, the field goes by Germany's name for it.
