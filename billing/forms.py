@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from portal.forms import CleanInputMixin
 from portal.models import Membership, Role
-from portal.regions import REGIONS, InvalidTaxId, validate_tax_id
+from portal.regions import REGIONS, TAX_ID, InvalidTaxId, Region, validate_tax_id
 from portal.text import validate_email_address
 
 from .models import BillingProfile, PaymentMethod, ProfileRole
@@ -16,10 +16,53 @@ STATE_REQUIRED = {"US", "CA", "AU"}
 PHONE = re.compile(r"^\+?[0-9 ()./-]{6,30}$")
 
 
+def tax_id_hint(region: Region | None) -> str:
+    """The help text of the tax id field, for the country chosen (None: none yet)."""
+    if region is not None:
+        return f"Optional. For example {region.tax_id_example}."
+    examples = ", ".join(
+        f"{r.code} {r.tax_id_example}" for r in REGIONS.values() if r.code in ("DE", "GB")
+    )
+    return (
+        "Optional: your VAT, GST or business number, as your country writes it "
+        f"(for example {examples})."
+    )
+
+
+def currency_warning(region: Region | None, billed_in: str) -> str:
+    """What to say when the country chosen is billed in another currency than `billed_in`
+    (the tenant's, for a new profile; the profile's own, for one that exists); "" if not."""
+    if region is None or not billed_in or region.currency.code == billed_in:
+        return ""
+    return (
+        f"Profiles in {region.name_in_text} are billed in {region.currency.code}, not {billed_in}."
+    )
+
+
+class CountrySelect(forms.Select):
+    """The country list; each option carries what the page says once it is chosen (its
+    currency warning, what its tax id is called), so the browser's script
+    (static/js/billing-profile-form.js) has no table of its own."""
+
+    billed_in = ""
+
+    def create_option(self, name, value, *args, **kwargs):
+        option = super().create_option(name, value, *args, **kwargs)
+        region = REGIONS.get(str(value))
+        if region is not None:
+            option["attrs"]["data-tax-id-label"] = region.tax_id_label
+            option["attrs"]["data-tax-id-hint"] = tax_id_hint(region)
+            if warning := currency_warning(region, self.billed_in):
+                option["attrs"]["data-currency-warning"] = warning
+        return option
+
+
 class BillingProfileForm(CleanInputMixin, forms.ModelForm):
     """A profile's contact, address and invoice settings; on creation, how it pays.
 
-    `validate_url`, when given, makes each field check itself with htmx as it changes.
+    A new profile's country starts as the tenant's, and the form warns when the one chosen is
+    billed in another currency. `validate_url`, when given, makes each field check itself
+    with htmx as it changes.
     """
 
     invoice_emails = forms.CharField(
@@ -41,7 +84,7 @@ class BillingProfileForm(CleanInputMixin, forms.ModelForm):
         model = BillingProfile
         # Invoice e-mails are a list: the field above takes them as text.
         fields = [f for f in BillingProfile.EDITABLE_FIELDS if f != "invoice_emails"]
-        labels = {"name": "Profile name", "tax_id": "Tax id"}
+        labels = {"name": "Profile name"}
         help_texts = {
             "name": "How people in your organization tell this profile apart.",
             "country": "Sets the currency the profile is billed in.",
@@ -53,20 +96,30 @@ class BillingProfileForm(CleanInputMixin, forms.ModelForm):
                 "from the list."
             }
         }
-        widgets = {"email": forms.EmailInput(attrs={"autocomplete": "email"})}
+        widgets = {
+            "email": forms.EmailInput(attrs={"autocomplete": "email"}),
+            "country": CountrySelect(
+                attrs={
+                    "data-currency-warning-in": "country-currency-warning",
+                    "data-tax-id-field": "id_tax_id",
+                }
+            ),
+        }
 
-    def __init__(self, *args, validate_url: str = "", **kwargs):
+    def __init__(self, *args, tenant=None, validate_url: str = "", **kwargs):
+        if tenant is not None and not kwargs.get("instance"):
+            kwargs["initial"] = {"country": tenant.country, **kwargs.get("initial", {})}
         super().__init__(*args, **kwargs)
+        # The currency a new profile of the tenant would have, or the profile's own.
+        self.billed_in = self.instance.currency or (tenant.currency if tenant else "")
+        self.fields["country"].widget.billed_in = self.billed_in
         if self.instance.pk:
             del self.fields["payment_method"]  # changed on the Payment method tab
             self.initial["invoice_emails"] = ", ".join(self.instance.invoice_emails)
-        examples = ", ".join(
-            f"{r.code} {r.tax_id_example}" for r in REGIONS.values() if r.code in ("DE", "GB")
-        )
-        self.fields["tax_id"].help_text = (
-            f"Optional: your VAT, GST or business number, as your country writes it "
-            f"(for example {examples})."
-        )
+        # The tax id goes by the name of the country chosen, when there is one.
+        region = REGIONS.get(self["country"].value() or "")
+        self.fields["tax_id"].label = region.tax_id_label if region else TAX_ID
+        self.fields["tax_id"].help_text = tax_id_hint(region)
         countries = [choice for choice in self.fields["country"].choices if choice[0]]
         self.fields["country"].choices = [("", "Choose a country"), *countries]
         for name, field in self.fields.items():
@@ -116,18 +169,15 @@ class BillingProfileForm(CleanInputMixin, forms.ModelForm):
                 self.add_error("tax_id", str(error))
         if country in STATE_REQUIRED and not data.get("state"):
             self.add_error("state", f"Addresses in {REGIONS[country].name} need a state.")
-        instance = self.instance
-        if (
-            instance.pk
-            and REGIONS[country].currency.code != instance.currency
-            and instance.currency_is_fixed
-        ):
-            self.add_error(
-                "country",
-                f"This profile is in use, so it stays billed in {instance.currency}: "
-                f"choose a country billed in {instance.currency}.",
-            )
+        if refusal := self.instance.country_refusal(country):
+            self.add_error("country", refusal)
         return data
+
+    @property
+    def currency_warning(self) -> str:
+        """The warning for the country the form shows now (the page renders it too, so it is
+        there without JavaScript and after a refused submit)."""
+        return currency_warning(REGIONS.get(self["country"].value() or ""), self.billed_in)
 
     def values(self) -> dict:
         """The edited values, as the services take them."""

@@ -7,7 +7,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from portal.models import Membership, Role, Tenant, TenantOwnedQuerySet
-from portal.regions import COUNTRY_CHOICES, REGIONS, Region
+from portal.regions import COUNTRY_CHOICES, REGIONS, TAX_ID, Region
 
 
 class PaymentMethod(models.TextChoices):
@@ -87,7 +87,7 @@ class BillingProfile(models.Model):
 
     invoice_emails = models.JSONField("Invoice e-mail recipients", default=list)
     po_number = models.CharField("PO number", max_length=50, blank=True)
-    tax_id = models.CharField("Tax id", max_length=40, blank=True)
+    tax_id = models.CharField(TAX_ID, max_length=40, blank=True)
 
     payment_method = models.CharField(
         max_length=20, choices=PaymentMethod.choices, default=PaymentMethod.CHECK_WIRE
@@ -125,6 +125,9 @@ class BillingProfile(models.Model):
     class Meta:
         ordering = ["-is_default", "name", "pk"]
         constraints = [
+            # What a role's composite foreign key (profile, tenant) points at, so a role is
+            # always of its profile's tenant (the key itself: migration 0002, PostgreSQL).
+            models.UniqueConstraint(fields=["id", "tenant"], name="billing_profile_id_tenant"),
             models.UniqueConstraint(
                 fields=["tenant"],
                 condition=Q(is_default=True),
@@ -238,15 +241,34 @@ class BillingProfile(models.Model):
         the profile."""
         return self.pk is not None and bool(self.uses())
 
+    def country_refusal(self, country: str) -> str:
+        """Why the profile can't move to `country` ("" when it can): once it is in use its
+        currency is fixed, so only a country billed in the same currency will do. The form,
+        the service and the page ask this one method."""
+        proposed = REGIONS[country].currency.code
+        if not self.currency or proposed == self.currency or not self.currency_is_fixed:
+            return ""
+        return (
+            f"This profile is in use, so it stays billed in {self.currency}: "
+            f"choose a country billed in {self.currency}."
+        )
 
-class BillingProfileRoleQuerySet(models.QuerySet):
+
+class BillingProfileRoleQuerySet(TenantOwnedQuerySet):
     def for_profile(self, profile: BillingProfile):
         return self.filter(profile=profile)
 
 
 class BillingProfileRole(models.Model):
-    """A role granted to one person on one billing profile of their tenant."""
+    """A role granted to one person on one billing profile of their tenant.
 
+    `tenant` is copied from the profile on save; on PostgreSQL a composite foreign key
+    (profile_id, tenant_id) -> billing profile (id, tenant_id) refuses any other.
+    """
+
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.CASCADE, related_name="billing_profile_roles", editable=False
+    )
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     profile = models.ForeignKey(BillingProfile, on_delete=models.CASCADE, related_name="roles")
     user = models.ForeignKey(
@@ -268,6 +290,10 @@ class BillingProfileRole(models.Model):
 
     def __str__(self):
         return f"{self.user} is {self.get_role_display()} of {self.profile}"
+
+    def save(self, *args, **kwargs):
+        self.tenant_id = self.profile.tenant_id
+        super().save(*args, **kwargs)
 
 
 class StripeEvent(models.Model):

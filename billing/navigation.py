@@ -5,9 +5,9 @@ from . import permissions
 ITEMS = [
     NavItem(
         "Billing",
-        "Billing accounts",
+        "Billing profiles",
         "billing:profile_list",
-        permissions.can_view_billing_accounts,
+        permissions.can_view_billing_profiles,
         70,
     ),
 ]

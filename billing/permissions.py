@@ -6,7 +6,11 @@ on that profile. Owners manage everything, permissions included; contributors ev
 but permissions; invoice managers read and pay invoices; readers read.
 """
 
-from portal.models import Membership, Role
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from portal.models import Membership, PartnerRelationship, Role, User
 
 from .models import TENANT_ROLE_ON_PROFILES, BillingProfile, BillingProfileRole, ProfileRole
 
@@ -33,16 +37,18 @@ def _has_role(membership, profile, *roles) -> bool:
     return profile is not None and profile_role(membership, profile) in roles
 
 
-def can_view_billing_accounts(membership: Membership, obj=None) -> bool:
-    """The Billing accounts pages: everyone with a role on at least one profile."""
+def can_view_billing_profiles(membership: Membership, obj=None) -> bool:
+    """The Billing profiles pages: everyone with a role on at least one profile."""
     if membership.role in TENANT_ROLE_ON_PROFILES:
         return True
     if membership.role != Role.MEMBER or membership.is_effective:
         return False
     if not hasattr(membership, "_holds_profile_roles"):  # asked by the navigation on each page
-        membership._holds_profile_roles = BillingProfileRole.objects.filter(
-            user=membership.user_id, profile__tenant=membership.tenant_id
-        ).exists()
+        membership._holds_profile_roles = (
+            BillingProfileRole.objects.for_tenant(membership.tenant_id)
+            .filter(user=membership.user_id)
+            .exists()
+        )
     return membership._holds_profile_roles
 
 
@@ -104,3 +110,59 @@ def can_pay_invoices(membership: Membership, obj: BillingProfile | None = None) 
     return _has_role(
         membership, obj, ProfileRole.OWNER, ProfileRole.CONTRIBUTOR, ProfileRole.INVOICE_MANAGER
     )
+
+
+@dataclass(frozen=True)
+class ProfileAccess:
+    """One person's access to a profile, as the Permissions tab lists it."""
+
+    user: User
+    role: str  # the strongest role they have on the profile (a ProfileRole value)
+    grant: BillingProfileRole | None  # the role granted on the profile, the one to revoke
+    through: str  # how they inherit a role ("Through tenant role: Admin"), "" when they don't
+
+    @property
+    def role_label(self) -> str:
+        return ProfileRole(self.role).label
+
+
+def people_with_access(profile: BillingProfile) -> list[ProfileAccess]:
+    """Everyone with a role on the profile, by e-mail: those granted one on it, and those
+    who inherit one from their tenant role (admins and billing admins own it, readers read
+    it) or act for the tenant through a partner (as billing admins). Two queries."""
+    grants = {
+        grant.user_id: grant
+        for grant in BillingProfileRole.objects.for_tenant(profile.tenant_id)
+        .filter(profile=profile)
+        .select_related("user")
+    }
+    members = Membership.objects.for_tenant(profile.tenant_id).values("user")
+    partners = PartnerRelationship.objects.active().filter(customer=profile.tenant_id)
+    inheriting = Membership.objects.filter(
+        Q(tenant=profile.tenant_id, role__in=list(TENANT_ROLE_ON_PROFILES))
+        # A partner's people act as billing admins, unless they are members here too.
+        | Q(tenant__in=partners.values("partner"), role__in=Membership.PARTNER_ROLES)
+        & ~Q(user__in=members)
+    ).select_related("user", "tenant")
+    inherited = {}
+    for membership in inheriting:
+        if membership.tenant_id == profile.tenant_id:
+            role = TENANT_ROLE_ON_PROFILES[membership.role]
+            through = f"Through tenant role: {membership.get_role_display()}"
+        else:
+            role = TENANT_ROLE_ON_PROFILES[Role.BILLING_ADMIN]
+            through = f"Through partner {membership.tenant.name}: {Role.BILLING_ADMIN.label}"
+        inherited.setdefault(membership.user_id, (membership.user, role, through))
+    people = []
+    for user_id in grants.keys() | inherited.keys():
+        grant = grants.get(user_id)
+        user, role, through = inherited.get(user_id, (None, None, ""))
+        people.append(
+            ProfileAccess(
+                user=grant.user if grant else user,
+                role=ProfileRole.strongest(grant and grant.role, role),
+                grant=grant,
+                through=through,
+            )
+        )
+    return sorted(people, key=lambda access: access.user.email)

@@ -41,7 +41,7 @@ def _to(name, request, profile=None):
 
 @require_GET
 def profile_list(request):
-    if not permissions.can_view_billing_accounts(request.membership):
+    if not permissions.can_view_billing_profiles(request.membership):
         raise PermissionDenied("You have no role on any billing profile of this tenant.")
     profiles = BillingProfile.objects.visible_to(request.membership)
     return render(request, "billing/billingprofile_list.html", {"profiles": profiles})
@@ -61,7 +61,7 @@ def profile_create(request):
     if not permissions.can_create_billing_profile(request.membership):
         raise PermissionDenied("Only tenant admins and billing admins create billing profiles.")
     url = _to("profile_create", request)
-    form = BillingProfileForm(request.POST or None, validate_url=url)
+    form = BillingProfileForm(request.POST or None, tenant=request.tenant, validate_url=url)
     if request.method == "POST":
         if request.htmx and request.htmx.trigger_name:
             return _validate_field(request, form)
@@ -256,8 +256,7 @@ def roles(request, profile_uuid):
             else:
                 messages.success(request, f"{grant.user.email} is now {grant.get_role_display()}.")
                 return redirect(_to("roles", request, profile))
-    grants = BillingProfileRole.objects.for_profile(profile).select_related("user")
-    context = {"form": form, "grants": grants}
+    context = {"form": form, "people": permissions.people_with_access(profile)}
     status = 422 if form is not None and form.errors else 200
     return _tab(request, profile, "roles", "billing/billingprofile_roles.html", context, status)
 

@@ -21,6 +21,11 @@ class Currency:
     minor_units: int
 
 
+# What every page, form, error and audit record calls a tax id where no country is in
+# question; a region's own name for it (`Region.tax_id_label`) wherever one is.
+TAX_ID = "Tax id"
+
+
 @dataclass(frozen=True)
 class Region:
     code: str  # ISO 3166-1 alpha-2
@@ -36,6 +41,17 @@ class Region:
     @property
     def tax_label(self) -> str:
         return f"{self.tax_name} {self.tax_rate.normalize():f}%"
+
+    @property
+    def name_in_text(self) -> str:
+        """The country's name as a sentence has it: "the United States", "Germany"."""
+        the = "the " if self.name.startswith(("United ", "Netherlands")) else ""
+        return f"{the}{self.name}"
+
+    @property
+    def tax_id_label(self) -> str:
+        """The tax id as the country names it ("VAT number", "ABN"), else "Tax id"."""
+        return self.tax_id_name or TAX_ID
 
 
 CURRENCIES = {
@@ -279,9 +295,9 @@ def normalize_tax_id(country: str, value: str) -> str:
 def _tax_id_in(region: Region) -> str:
     """The region's tax id, as a sentence starts: "A VAT number in Germany", "An ABN in
     Australia", "An EIN in the United States"."""
-    article = "An" if region.tax_id_name.startswith(tuple("AEIOU")) else "A"
-    the = "the " if region.name.startswith(("United ", "Netherlands")) else ""
-    return f"{article} {region.tax_id_name} in {the}{region.name}"
+    name = region.tax_id_label
+    article = "An" if name.startswith(tuple("AEIOU")) else "A"
+    return f"{article} {name} in {region.name_in_text}"
 
 
 def validate_tax_id(country: str, value: str) -> str:
@@ -300,7 +316,7 @@ def validate_tax_id(country: str, value: str) -> str:
     if not _digits_check(rule, compact):
         written = normalize_tax_id(region.code, value)
         raise InvalidTaxId(
-            f"{written} is not a valid {region.tax_id_name}: its check digits do not add up. "
+            f"{written} is not a valid {region.tax_id_label}: its check digits do not add up. "
             f"{shape}"
         )
     return normalize_tax_id(region.code, value)

@@ -119,6 +119,7 @@ class BillingProfileRoleFactory(factory.django.DjangoModelFactory):
         model = BillingProfileRole
 
     profile = None  # required
+    tenant = factory.LazyAttribute(lambda r: r.profile.tenant)  # the profile's, always
     user = None  # required: a member of the profile's tenant
     role = ProfileRole.READER
 

@@ -78,13 +78,8 @@ def billing_profile_update(*, profile: BillingProfile, values: dict, actor: Acto
         if _name_taken(profile):
             raise _name_error(profile)
         if "country" in changed and profile.region.currency.code != profile.currency:
-            if profile.currency_is_fixed:
-                raise ValidationError(
-                    {
-                        "country": f"This profile is in use, so it stays billed in "
-                        f"{profile.currency}: choose a country billed in {profile.currency}."
-                    }
-                )
+            if refusal := profile.country_refusal(profile.country):
+                raise ValidationError({"country": refusal})
             changed["currency"] = profile.region.currency.code
         profile.save(update_fields=[*changed, "currency", "updated_at"])
         _audit(profile, actor, "billing_profile.change", {"changed": sorted(changed)})

@@ -38,7 +38,9 @@ def billing_profile_role_grant(
     with transaction.atomic():
         profile = _locked(profile)
         grant, created = BillingProfileRole.objects.select_for_update().get_or_create(
-            profile=profile, user=membership.user, defaults={"role": role}
+            profile=profile,
+            user=membership.user,
+            defaults={"role": role, "tenant_id": profile.tenant_id},
         )
         old = None if created else grant.role
         if old == role:
@@ -75,9 +77,11 @@ def billing_profile_roles_of_departed_member(
 ) -> int:
     """A person who leaves a tenant keeps no role on its profiles (each removal audited, as
     done by `actor`, who removed them; the system when a row went without the service)."""
-    grants = BillingProfileRole.objects.filter(
-        user=membership.user_id, profile__tenant=membership.tenant_id
-    ).select_related("profile__tenant", "user")
+    grants = (
+        BillingProfileRole.objects.for_tenant(membership.tenant_id)
+        .filter(user=membership.user_id)
+        .select_related("profile__tenant", "user")
+    )
     actor = actor or Actor.system("member removed")
     removed = 0
     for grant in grants:

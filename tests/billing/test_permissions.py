@@ -11,7 +11,7 @@ from portal.models import Membership, Role
 from tests.factories import BillingProfileRoleFactory, MembershipFactory, UserFactory
 
 ACTIONS = [
-    "view_billing_accounts",
+    "view_billing_profiles",
     "create_billing_profile",
     "make_default_billing_profile",
     "view_billing_profile",
@@ -23,7 +23,7 @@ ACTIONS = [
     "pay_invoices",
 ]
 EVERYTHING = set(ACTIONS)
-READS = {"view_billing_accounts", "view_billing_profile", "view_invoices"}
+READS = {"view_billing_profiles", "view_billing_profile", "view_invoices"}
 
 # who: (tenant role, role granted on the profile) -> the actions allowed on that profile.
 MATRIX = {

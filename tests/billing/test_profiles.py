@@ -1,4 +1,4 @@
-"""Billing accounts pages: create, edit, validate, default, delete, roles."""
+"""Billing profiles pages: create, edit, validate, default, delete, roles."""
 
 import pytest
 from django.db import IntegrityError, connection
@@ -196,7 +196,7 @@ def test_a_member_lists_only_the_profiles_they_hold_a_role_on(
     with django_assert_max_num_queries(12):
         page = client.get(url("profile_list", tenant))
     assert [p.name for p in page.context["profiles"]] == ["Contoso HQ"]
-    assert "Billing accounts" in page.content.decode()  # the navigation shows them the way
+    assert "Billing profiles" in page.content.decode()  # the navigation shows them the way
 
 
 def test_the_list_costs_the_same_queries_however_many_profiles(login, tenant, reader):
