@@ -130,3 +130,21 @@ def test_an_invited_person_accepts_from_the_switcher(
     expect(page).to_have_url(f"{live_server.url}/t/contoso/")
     expect(page.get_by_text("You joined Contoso.")).to_be_visible()
     assert Membership.objects.get(tenant=tenant, user=other_admin).role == Role.READER
+
+
+def test_an_admin_changes_a_role_in_its_row(live_server, page, screenshot, tenant, admin, reader):
+    sign_in(page, live_server, admin, "/t/contoso/settings/members/")
+    page.evaluate("window.e2eSameDocument = true")
+    role = page.get_by_label(f"Role of {reader.email}", exact=True)
+    role.select_option(label=Role.BILLING_ADMIN.label)
+    with page.expect_response(re.compile(r"/role/$")) as saved:
+        page.get_by_role("button", name=f"Save the role of {reader.email}").click()
+    assert saved.value.status == 200
+
+    expect(page.get_by_label(f"Role of {reader.email}", exact=True)).to_have_value(
+        Role.BILLING_ADMIN
+    )
+    expect(page.get_by_label(f"Role of {admin.email}", exact=True)).to_have_value(Role.ADMIN)
+    assert page.evaluate("window.e2eSameDocument") is True  # the row alone was swapped
+    assert Membership.objects.get(tenant=tenant, user=reader).role == Role.BILLING_ADMIN
+    screenshot(page, "members_role_changed")
