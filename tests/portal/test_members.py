@@ -271,3 +271,6 @@ def test_the_only_admin_is_offered_no_remove_link(login, tenant, admin, reader):
     assert f"{admin_m.uuid}/remove/" not in html
     assert "Only admin" in html
     assert f"{reader_m.uuid}/remove/" in html
+    # Nor a role select: the page says why (a crafted POST is refused, as tested above).
+    assert f'name="{admin_m.uuid}-role"' not in html and "make someone else admin first" in html
+    assert f'name="{reader_m.uuid}-role"' in html
