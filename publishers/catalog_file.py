@@ -47,16 +47,30 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db.models import Exists, OuterRef
 
 from portal.models import Tenant
 from portal.regions import CURRENCIES
 
-from .models import MAX_SEATS, App, Category, Plan, PricingModel, Publisher, Term
+from .models import (
+    MAX_SEATS,
+    MIN_SEATS,
+    App,
+    Category,
+    Plan,
+    PricingModel,
+    Publisher,
+    Term,
+    pricing_model_refusal,
+    quantity_bounds_problem,
+)
 
 DEMO_CATALOG = Path(__file__).with_name("catalog") / "demo.json"
 MAX_AMOUNT = 2_147_483_647  # the largest PostgreSQL integer
-PER_SEAT_BOUNDS = f"per_seat plans need min_quantity and max_quantity (1 ≤ min ≤ max ≤ {MAX_SEATS})"
+BOUNDS = {  # the file's words for models.quantity_bounds_problem
+    PricingModel.FLAT_RATE: "flat_rate plans have no min_quantity or max_quantity",
+    PricingModel.PER_SEAT: "per_seat plans need min_quantity and max_quantity "
+    f"({MIN_SEATS} ≤ min ≤ max ≤ {MAX_SEATS})",
+}
 
 REQUIRED = object()
 # key: (JSON type, default or REQUIRED, model field the value goes to or None)
@@ -388,13 +402,9 @@ class _Reader:
             self.error(node, f"{path}.term", problem)
         low, high = values.get("min_quantity"), values.get("max_quantity")
         model_values |= {"term": term, "min_quantity": low, "max_quantity": high}
-        if "min_quantity" in values and "max_quantity" in values:  # else a type error
-            if pricing_model == PricingModel.FLAT_RATE and (low, high) != (None, None):
-                self.error(node, path, "flat_rate plans have no min_quantity or max_quantity")
-            if pricing_model == PricingModel.PER_SEAT and not (
-                low is not None and high is not None and 1 <= low <= high <= MAX_SEATS
-            ):
-                self.error(node, path, PER_SEAT_BOUNDS)
+        typed = "min_quantity" in values and "max_quantity" in values  # else a type error
+        if typed and quantity_bounds_problem(pricing_model, low, high):
+            self.error(node, path, BOUNDS[pricing_model])
         private_for = []
         for index, slug in enumerate(values.get("private_for", [])):
             slug_path = f"{path}.private_for[{index}]"
@@ -436,14 +446,16 @@ class _Reader:
                 self.error(node, path, f"unknown tenant {slug!r}")
         if not self.app_refs:
             return
-        with_plans = App.objects.filter(
-            Exists(Plan.objects.filter(app=OuterRef("pk"))),
-            publisher__slug__in={ref[0] for ref in self.app_refs},
-            offer_id__in={ref[1] for ref in self.app_refs},
-        ).values_list("publisher__slug", "offer_id", "pricing_model")
+        with_plans = (
+            App.objects.keeping_pricing_model()
+            .filter(
+                publisher__slug__in={ref[0] for ref in self.app_refs},
+                offer_id__in={ref[1] for ref in self.app_refs},
+            )
+            .values_list("publisher__slug", "offer_id", "pricing_model")
+        )
         saved = {(slug, offer_id): model for slug, offer_id, model in with_plans}
         for slug, offer_id, pricing_model, node, path in self.app_refs:
-            kept = saved.get((slug, offer_id), pricing_model)
-            if kept != pricing_model:
-                message = f"the app has plans, so it keeps its pricing model {kept!r}"
-                self.error(node, f"{path}.pricing_model", message)
+            kept = saved.get((slug, offer_id))
+            if refusal := pricing_model_refusal(kept=kept, wanted=pricing_model):
+                self.error(node, f"{path}.pricing_model", refusal)

@@ -9,8 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from portal.audit import Actor
 from portal.regions import CURRENCIES
 from publishers import services
+from publishers.catalog_file import CatalogError, read_catalog
 from publishers.models import App, Plan, Price, PricingModel, Publisher, Term
-from tests.factories import PlanFactory, PublisherFactory, TenantFactory
+from tests.factories import AppFactory, PlanFactory, PublisherFactory, TenantFactory
 
 
 def catalog():
@@ -261,6 +262,18 @@ def plan_of(data, app=0, plan=0) -> dict:
             "(1 ≤ min ≤ max ≤ 10000)",
         ),
         (
+            lambda d: plan_of(d).update(max_quantity=10001),
+            '"plan_id": "standard"',
+            "publishers[0].apps[0].plans[0]: per_seat plans need min_quantity and max_quantity "
+            "(1 ≤ min ≤ max ≤ 10000)",
+        ),
+        (
+            lambda d: plan_of(d).update(min_quantity=50, max_quantity=5),
+            '"plan_id": "standard"',
+            "publishers[0].apps[0].plans[0]: per_seat plans need min_quantity and max_quantity "
+            "(1 ≤ min ≤ max ≤ 10000)",
+        ),
+        (
             lambda d: plan_of(d, 1).update(min_quantity=1, max_quantity=5),
             '"plan_id": "team"',
             "publishers[0].apps[1].plans[0]: flat_rate plans have no min_quantity or max_quantity",
@@ -292,6 +305,8 @@ def plan_of(data, app=0, plan=0) -> dict:
     ids=[
         "unknown tenant",
         "per-seat without bounds",
+        "per-seat above the most",
+        "per-seat minimum above maximum",
         "flat rate with bounds",
         "unknown currency",
         "negative amount",
@@ -326,6 +341,27 @@ def test_an_app_with_plans_keeps_its_pricing_model(tenant, tmp_path, capsys):
         "so it keeps its pricing model 'flat_rate'"
     ]
     assert App.objects.get(offer_id="review").pricing_model == PricingModel.FLAT_RATE
+
+
+def test_a_pricing_model_fixed_between_check_and_load_is_still_refused(tenant, tmp_path):
+    path = write(tmp_path, catalog())
+    checked = read_catalog(path)
+    app = AppFactory(
+        publisher=PublisherFactory(slug="quillfeather"),
+        offer_id="review",
+        pricing_model=PricingModel.PER_SEAT,
+    )
+    PlanFactory(app=app)
+
+    with pytest.raises(CatalogError) as refused:
+        services.catalog_load(catalog=checked)
+
+    review_line = line_of(path, '"offer_id": "review"')
+    assert refused.value.errors == [
+        f"catalog.json:{review_line}: publishers[0].apps[1].pricing_model: the app has plans, "
+        "so it keeps its pricing model 'per_seat'"
+    ]
+    assert not App.objects.filter(offer_id="notes").exists()
 
 
 def test_the_demo_catalog_follows_the_rules(tenant, other_tenant, capsys):
