@@ -247,6 +247,53 @@ def plan_of(data, app=0, plan=0) -> dict:
     return data["publishers"][0]["apps"][app]["plans"][plan]
 
 
+def test_every_schema_problem_names_its_line_and_place(tenant, tmp_path):
+    data = catalog()
+    data["publisher"] = []
+    publisher = data["publishers"][0]
+    publisher["address"]["zip"] = "BS2"
+    publisher["apps"][0]["published"] = 1
+    plan_of(data, 0, 1).pop("name")
+    path = write(tmp_path, data)
+
+    errors = refusal(path)
+
+    address_line, notes_line = line_of(path, '"line1"'), line_of(path, '"offer_id": "notes"')
+    enterprise_line = line_of(path, '"plan_id": "enterprise"')
+    assert errors == [
+        "catalog.json: 4 errors, nothing loaded",
+        "catalog.json:1: top level: unknown key 'publisher' (did you mean 'publishers'?)",
+        f"catalog.json:{address_line}: publishers[0].address: unknown key 'zip'",
+        f"catalog.json:{notes_line}: publishers[0].apps[0].published: expected true or false, "
+        "got an integer",
+        f"catalog.json:{enterprise_line}: publishers[0].apps[0].plans[1]: missing required key "
+        "'name'",
+    ]
+
+
+def test_lines_are_counted_in_the_text_as_written(tenant, tmp_path):
+    path = write(
+        tmp_path,
+        '{"publishers": [{"slug": "q", "name": "{Q}", "legal_name": "Q \\"}\\" Ltd.",\n'
+        '  "address": {"line1": "1 Road", "city": "Bristol", "country": "GB"},\n'
+        '  "support_url": "https://q.example/", "support_email": "s@q.example",\n'
+        '  "landing_page_url": "https://q.example/go", "apps": [\n'
+        '    {"offer_id": "a", "name": "A {", "summary": "S", "description": "D",\n'
+        '     "category": "sales", "pricing_model": "flat_rate", "plans": [\n'
+        '       {"plan_id": "p", "name": "P", "term": "P1M", "prices": {"USD": 1, "USD": 2}}]},\n'
+        '    {"offer_id": "a", "name": "B", "summary": "S", "description": "D",\n'
+        '     "category": "sales", "pricing_model": "per_seat", "publish": true}]}]}\n',
+    )
+
+    assert refusal(path) == [
+        "catalog.json: 3 errors, nothing loaded",
+        "catalog.json:7: publishers[0].apps[0].plans[0].prices: key 'USD' is given twice",
+        "catalog.json:8: publishers[0].apps[1]: unknown key 'publish' (did you mean 'published'?)",
+        "catalog.json:8: publishers[0].apps[1].offer_id: 'a' is also the offer_id of "
+        "publishers[0].apps[0]",
+    ]
+
+
 @pytest.mark.parametrize(
     ("change", "where", "message"),
     [
@@ -297,6 +344,16 @@ def plan_of(data, app=0, plan=0) -> dict:
             "publishers[0].apps[0].plans[0]",
         ),
         (
+            lambda d: plan_of(d).update(min_quantity="1"),
+            '"plan_id": "standard"',
+            "publishers[0].apps[0].plans[0].min_quantity: expected an integer, got a string",
+        ),
+        (
+            lambda d: plan_of(d).update(stop_sell=None),
+            '"plan_id": "standard"',
+            "publishers[0].apps[0].plans[0].stop_sell: expected true or false, got null",
+        ),
+        (
             lambda d: plan_of(d).update(stop_sel=True),
             '"plan_id": "standard"',
             "publishers[0].apps[0].plans[0]: unknown key 'stop_sel' (did you mean 'stop_sell'?)",
@@ -311,6 +368,8 @@ def plan_of(data, app=0, plan=0) -> dict:
         "unknown currency",
         "negative amount",
         "duplicate plan id",
+        "a number as text",
+        "null is no default",
         "unknown key",
     ],
 )
