@@ -302,8 +302,10 @@ class App(models.Model):
 
     def clean(self):
         super().clean()
-        saved = App.objects.keeping_pricing_model().filter(pk=self.pk) if self.pk else None
-        kept = saved.values_list("pricing_model", flat=True).first() if saved else None
+        kept = None
+        if self.pk:
+            saved = App.objects.keeping_pricing_model().filter(pk=self.pk)
+            kept = saved.values_list("pricing_model", flat=True).first()
         if refusal := pricing_model_refusal(kept=kept, wanted=self.pricing_model):
             raise ValidationError({"pricing_model": f"{capfirst(refusal)}."})
 
