@@ -17,15 +17,15 @@
           "min_quantity": 1, "max_quantity": 500, "private_for": ["contoso"], "stop_sell": false,
           "prices": {"USD": 400, "EUR": 380}}]}]}]}
 
-Optional keys left out take their defaults (null is a value only for min_quantity and
-max_quantity): address line2, state and postal_code "", contact_emails [], webhook_url "",
+Types are strict. Optional keys left out take their defaults (null is a value only for the
+quantities): address line2, state and postal_code "", contact_emails [], webhook_url "",
 auto_provisioning false, active true, apps [], published true, plans [], plan description "",
-private_for [] (public), stop_sell false. Types are strict. `country` is two capital letters (ISO
-3166); `category` is a marketplace category; `pricing_model` flat_rate or per_seat; `term` P1M
-(monthly) or P1Y (annual). Per-seat plans give 1 <= min_quantity <= max_quantity <= 10000;
-flat-rate plans give neither. Prices are integers in the currency's minor unit (400 is 4.00),
-per license and term (per-seat) or per term (flat rate), in supported currencies; a plan has at
-least one. `private_for` names the existing tenants that alone may buy a private plan.
+private_for [] (public), stop_sell false. `country` is two capital letters (ISO 3166);
+`category` a marketplace category; `pricing_model` flat_rate or per_seat; `term` P1M (monthly)
+or P1Y (annual). Per-seat plans give 1 <= min_quantity <= max_quantity <= 10000; flat-rate plans
+give neither. Prices are integers in the currency's minor unit (400 is 4.00), per license and
+term (per-seat) or per term (flat rate), in supported currencies; a plan has at least one.
+`private_for` names the existing tenants that alone may buy a private plan.
 
 Publishers match by slug, apps by (publisher, offer_id), plans by (app, plan_id), prices by
 (plan, currency): rows found are updated, others created. The file is the whole truth about the
@@ -258,8 +258,7 @@ def _checked(root, name: str) -> Catalog:
     return catalog
 
 
-def _place(spec: _Schema, loc: tuple, root, name: str):
-    """Sets the `where` of the spec at `loc` and of those within it."""
+def _place(spec: _Schema, loc: tuple, root, name: str):  # the `where` of it and all within
     spec._where = f"{name}:{_line(root, loc, True)}: {_path(loc)}"
     for key in ("publishers", "apps", "plans"):
         for index, child in enumerate(getattr(spec, key, [])):
@@ -333,7 +332,8 @@ def _raw_problems(value, loc=(), own=False):
     if isinstance(value, str) and re.search("[\x00\ud800-\udfff]", value):
         yield loc, own, 0, UNSTORABLE
     elif isinstance(value, dict):
-        yield from ((loc, True, 0, f"key {key!r} is given twice") for key in value.duplicates)
+        what = "currency" if loc[-1:] == ("prices",) else "key"
+        yield from ((loc, True, 0, f"{what} {key!r} is given twice") for key in value.duplicates)
         for key, item in value.items():
             yield from _raw_problems(key, loc, True)  # a key's problem is its object's
             yield from _raw_problems(item, (*loc, key))

@@ -287,7 +287,7 @@ def test_lines_are_counted_in_the_text_as_written(tenant, tmp_path):
 
     assert refusal(path) == [
         "catalog.json: 3 errors, nothing loaded",
-        "catalog.json:7: publishers[0].apps[0].plans[0].prices: key 'USD' is given twice",
+        "catalog.json:7: publishers[0].apps[0].plans[0].prices: currency 'USD' is given twice",
         "catalog.json:8: publishers[0].apps[1]: unknown key 'publish' (did you mean 'published'?)",
         "catalog.json:8: publishers[0].apps[1].offer_id: 'a' is also the offer_id of "
         "publishers[0].apps[0]",
