@@ -17,14 +17,15 @@
           "min_quantity": 1, "max_quantity": 500, "private_for": ["contoso"], "stop_sell": false,
           "prices": {"USD": 400, "EUR": 380}}]}]}]}
 
-Optional keys and their defaults: address line2, state and postal_code "", contact_emails [],
-webhook_url "", auto_provisioning false, active true, apps [], published true, plans [], plan
-description "", private_for [] (public), stop_sell false. `country` is two capital letters (ISO
-3166); `category` is a marketplace category; `pricing_model` flat_rate or per_seat; `term` P1M
-(monthly) or P1Y (annual). Per-seat plans give 1 <= min_quantity <= max_quantity <= 10000;
-flat-rate plans give neither. Prices are integers in the currency's minor unit (400 is 4.00),
-per license and term (per-seat) or per term (flat rate), in supported currencies; a plan has at
-least one. `private_for` names the existing tenants that alone may buy a private plan.
+Types are strict. Optional keys left out take their defaults (null is a value only for the
+quantities): address line2, state and postal_code "", contact_emails [], webhook_url "",
+auto_provisioning false, active true, apps [], published true, plans [], plan description "",
+private_for [] (public), stop_sell false. `country` is two capital letters (ISO 3166);
+`category` a marketplace category; `pricing_model` flat_rate or per_seat; `term` P1M (monthly)
+or P1Y (annual). Per-seat plans give 1 <= min_quantity <= max_quantity <= 10000; flat-rate plans
+give neither. Prices are integers in the currency's minor unit (400 is 4.00), per license and
+term (per-seat) or per term (flat rate), in supported currencies; a plan has at least one.
+`private_for` names the existing tenants that alone may buy a private plan.
 
 Publishers match by slug, apps by (publisher, offer_id), plans by (app, plan_id), prices by
 (plan, currency): rows found are updated, others created. The file is the whole truth about the
@@ -35,77 +36,30 @@ Every problem is reported before anything is written, each naming the line its o
 and its place: `demo.json:42: publishers[0].apps[1].plans[0]: per_seat plans need ...`.
 """
 
-import bisect
-import copy
 import difflib
 import json
-import json.decoder
-import json.scanner
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, ClassVar
 
-from django.core.exceptions import ValidationError
+from django.core import exceptions as django
 from django.core.validators import validate_email
-from django.db.models import Exists, OuterRef
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import PydanticCustomError
 
 from portal.models import Tenant
 from portal.regions import CURRENCIES
 
-from .models import MAX_SEATS, App, Category, Plan, PricingModel, Publisher, Term
+from . import models
+from .models import MAX_SEATS, MIN_SEATS, App, Plan, PricingModel, Publisher
 
 DEMO_CATALOG = Path(__file__).with_name("catalog") / "demo.json"
 MAX_AMOUNT = 2_147_483_647  # the largest PostgreSQL integer
-PER_SEAT_BOUNDS = f"per_seat plans need min_quantity and max_quantity (1 ≤ min ≤ max ≤ {MAX_SEATS})"
-
-REQUIRED = object()
-# key: (JSON type, default or REQUIRED, model field the value goes to or None)
-ROOT_KEYS = {"publishers": (list, REQUIRED, None)}
-PUBLISHER_KEYS = {
-    "slug": (str, REQUIRED, "slug"),
-    "name": (str, REQUIRED, "name"),
-    "legal_name": (str, REQUIRED, "legal_name"),
-    "address": (dict, REQUIRED, None),
-    "support_url": (str, REQUIRED, "support_url"),
-    "support_email": (str, REQUIRED, "support_email"),
-    "contact_emails": (list, [], None),
-    "landing_page_url": (str, REQUIRED, "landing_page_url"),
-    "webhook_url": (str, "", "webhook_url"),
-    "auto_provisioning": (bool, False, "auto_provisioning"),
-    "active": (bool, True, "is_active"),
-    "apps": (list, [], None),
+BOUNDS = {  # the file's words for models.quantity_bounds_problem
+    PricingModel.FLAT_RATE: "flat_rate plans have no min_quantity or max_quantity",
+    PricingModel.PER_SEAT: "per_seat plans need min_quantity and max_quantity "
+    f"({MIN_SEATS} ≤ min ≤ max ≤ {MAX_SEATS})",
 }
-ADDRESS_KEYS = {
-    "line1": (str, REQUIRED, "address_line1"),
-    "line2": (str, "", "address_line2"),
-    "city": (str, REQUIRED, "city"),
-    "state": (str, "", "state"),
-    "postal_code": (str, "", "postal_code"),
-    "country": (str, REQUIRED, None),
-}
-APP_KEYS = {
-    "offer_id": (str, REQUIRED, "offer_id"),
-    "name": (str, REQUIRED, "name"),
-    "summary": (str, REQUIRED, "summary"),
-    "description": (str, REQUIRED, "description"),
-    "category": (str, REQUIRED, None),
-    "pricing_model": (str, REQUIRED, None),
-    "published": (bool, True, "is_published"),
-    "plans": (list, [], None),
-}
-PLAN_KEYS = {
-    "plan_id": (str, REQUIRED, "plan_id"),
-    "name": (str, REQUIRED, "name"),
-    "description": (str, "", "description"),
-    "term": (str, REQUIRED, None),
-    "min_quantity": (int, None, None),
-    "max_quantity": (int, None, None),
-    "private_for": (list, [], None),
-    "stop_sell": (bool, False, "is_stop_sell"),
-    "prices": (dict, REQUIRED, None),
-}
-TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false", list: "a list"}
-TYPE_NAMES[dict] = "an object"
 
 
 class CatalogError(Exception):
@@ -116,35 +70,151 @@ class CatalogError(Exception):
         self.errors = errors
 
 
-@dataclass
-class PlanSpec:
-    where: str  # "demo.json:42: publishers[0].apps[1].plans[0]", for messages
+def _problem(message: str, kind: str = "catalog") -> PydanticCustomError:
+    """An error in our words; of kind "catalog_object" when about the object holding the field."""
+    return PydanticCustomError(kind, "{message}", {"message": message})
+
+
+def _django(validate):
+    """A validator: Django's `validate(value)` passes, or its messages are the error."""
+
+    def check(value):
+        try:
+            validate(value)
+        except django.ValidationError as error:
+            raise _problem(" ".join(error.messages)) from None
+        return value
+
+    return check
+
+
+def _one_of(codes, what: str, among: str = "one of"):
+    def check(value: str) -> str:
+        if value not in codes:
+            raise _problem(f"unknown {what} {value!r} ({among} {', '.join(codes)})")
+        return value
+
+    return AfterValidator(check)
+
+
+def _country(value: str) -> str:
+    if not re.fullmatch(r"[A-Z]{2}", value):
+        raise _problem(f"country must be an ISO code of two capital letters, not {value!r}")
+    return value
+
+
+def _amount(value) -> int:
+    if type(value) is not int or not 0 < value <= MAX_AMOUNT:
+        given = json.dumps(value)
+        raise _problem(f"amounts are positive integers in minor units (400 is 4.00), not {given}")
+    return value
+
+
+class _Schema(BaseModel):  # the file's keys (aliases for fields named otherwise), strictly typed
+    model_config = ConfigDict(extra="forbid", strict=True)
+    django_model: ClassVar = None  # the model whose fields the values go to
+    _where: str = ""  # `demo.json:42: publishers[0].apps[1].plans[0]`, for messages
+
+    @field_validator("*")
+    @classmethod
+    def model_field_checks(cls, value, info):
+        """Text for a model field passes that field's checks: lengths, slugs, URLs, blank."""
+        fields = {f.name: f for f in cls.django_model._meta.fields} if cls.django_model else {}
+        if isinstance(value, str) and (field := fields.get(info.field_name)) and not field.choices:
+            _django(lambda value: field.clean(value, None))(value)  # choices: ours, in words
+        return value
+
+    @property
+    def where(self) -> str:
+        return self._where
+
+    @property
+    def values(self) -> dict:
+        """Model field: value (an address's are its publisher's)."""
+        values = self.model_dump(exclude={"apps", "plans", "private_for", "prices"})
+        return values | values.pop("address", {})
+
+
+class Address(_Schema):
+    address_line1: str = Field(alias="line1")
+    address_line2: str = Field("", alias="line2")
+    city: str
+    state: str = ""
+    postal_code: str = ""
+    country: Annotated[str, AfterValidator(_country)]
+    django_model = Publisher
+
+
+class PlanSpec(_Schema):
     plan_id: str
-    values: dict  # Plan field: value
-    private_for: list[str]
-    prices: dict[str, int]
-
-
-@dataclass
-class AppSpec:
-    where: str
-    offer_id: str
-    values: dict
-    plans: list[PlanSpec]
-
-
-@dataclass
-class PublisherSpec:
-    where: str
-    slug: str
-    values: dict
-    apps: list[AppSpec]
-
-
-@dataclass
-class Catalog:
     name: str
+    description: str = ""
+    term: Annotated[str, _one_of(models.Term.values, "term")]
+    min_quantity: int | None = None
+    max_quantity: int | None = Field(None, validate_default=True)
+    private_for: list[str] = []  # tenant slugs: the plan is private to them
+    is_stop_sell: bool = Field(False, alias="stop_sell")
+    prices: dict[
+        Annotated[str, _one_of(CURRENCIES, "currency", "supported:")],
+        Annotated[object, AfterValidator(_amount)],
+    ] = Field(min_length=1)
+    django_model = Plan
+
+    @field_validator("max_quantity")
+    @classmethod
+    def bounds_follow_the_pricing_model(cls, value, info):
+        pricing_model = (info.context or {}).get("pricing_model")  # the app's, from AppSpec
+        low = info.data.get("min_quantity", ...)  # not there: its type is wrong
+        if low is not ... and models.quantity_bounds_problem(pricing_model, low, value):
+            raise _problem(BOUNDS[pricing_model], "catalog_object")
+        return value
+
+
+class AppSpec(_Schema):
+    offer_id: str
+    name: str
+    summary: str
+    description: str
+    category: Annotated[str, _one_of(models.Category.values, "category")]
+    pricing_model: Annotated[str, _one_of(PricingModel.values, "pricing model")]
+    is_published: bool = Field(True, alias="published")
+    plans: list[PlanSpec] = []
+    django_model = App
+
+    @field_validator("plans", mode="wrap")
+    @classmethod
+    def plans_know_the_pricing_model(cls, value, handler, info):
+        if info.context is not None:  # fields are checked in order: pricing_model is done
+            info.context["pricing_model"] = info.data.get("pricing_model")
+        return handler(value)
+
+
+class PublisherSpec(_Schema):
+    slug: str
+    name: str
+    legal_name: str
+    address: Address
+    support_url: str
+    support_email: str
+    contact_emails: list[Annotated[str, AfterValidator(_django(validate_email))]] = []
+    landing_page_url: str
+    webhook_url: str = ""
+    auto_provisioning: bool = False
+    is_active: bool = Field(True, alias="active")
+    apps: list[AppSpec] = []
+    django_model = Publisher
+
+
+class Catalog(_Schema):
     publishers: list[PublisherSpec]
+    _name: str = ""
+
+    @property
+    def name(self) -> str:  # of the file
+        return self._name
+
+
+SCHEMAS = {"publishers": PublisherSpec, "apps": AppSpec, "plans": PlanSpec, "address": Address}
 
 
 def read_catalog(path) -> Catalog:
@@ -161,27 +231,66 @@ def read_catalog(path) -> Catalog:
 
 def parse_catalog(text: str, *, name: str) -> Catalog:
     try:
-        root = _decode(text)
+        return _checked(_decode(text), name)
     except json.JSONDecodeError as error:
         raise CatalogError([f"{name}:{error.lineno}:{error.colno}: {error.msg}"]) from None
     except RecursionError:
         raise CatalogError([f"{name}: nested too deeply"]) from None
-    except ValueError as error:  # e.g. an integer of thousands of digits
+    except ValueError as error:  # from json: e.g. an integer of thousands of digits
         raise CatalogError([f"{name}: {error}"]) from None
-    bad_text = list(_bad_strings(root, "", root))
-    if bad_text:
-        raise CatalogError(
-            [
-                f"{name}:{line}: {path or 'top level'}: text with a NUL or a lone surrogate"
-                for line, path in bad_text
-            ]
-        )
-    reader = _Reader(name)
-    catalog = reader.catalog(root)
-    reader.check_database()
-    if reader.errors:
-        raise CatalogError([message for _, message in sorted(reader.errors, key=lambda e: e[0])])
+
+
+def _checked(root, name: str) -> Catalog:
+    """The catalog of a decoded file; CatalogError lists every problem, by line."""
+    errors = list(_raw_problems(root))  # (loc, whether of the object there, rank, message)
+    if not any(message == UNSTORABLE for *_, message in errors):  # else the database fails
+        try:
+            catalog = Catalog.model_validate(root, context={})
+        except ValidationError as error:
+            errors += [_explain(problem) for problem in error.errors()]
+        errors += _references(root)
+    if errors:
+        errors = [(_line(root, loc, own), rank, _path(loc), m) for loc, own, rank, m in errors]
+        errors.sort(key=lambda error: error[:2])
+        raise CatalogError([f"{name}:{line}: {path}: {text}" for line, _, path, text in errors])
+    catalog._name = name
+    _place(catalog, (), root, name)
     return catalog
+
+
+def _place(spec: _Schema, loc: tuple, root, name: str):  # the `where` of it and all within
+    spec._where = f"{name}:{_line(root, loc, True)}: {_path(loc)}"
+    for key in ("publishers", "apps", "plans"):
+        for index, child in enumerate(getattr(spec, key, [])):
+            _place(child, (*loc, key, index), root, name)
+
+
+TYPES = {"string_type": "a string", "int_type": "an integer", "bool_type": "true or false"}
+TYPES |= {"list_type": "a list", "dict_type": "an object", "model_type": "an object"}
+JSON_TYPES = {float: "a decimal number", str: "a string", int: "an integer", list: "a list"}
+
+
+def _explain(error: dict) -> tuple[tuple, bool, int, str]:
+    """(loc, whether of the object there, rank, message) for a pydantic error."""
+    kind, loc = error["type"], error["loc"]
+    if kind == "extra_forbidden":
+        holder = next((part for part in reversed(loc[:-1]) if isinstance(part, str)), None)
+        fields = SCHEMAS.get(holder, Catalog).model_fields
+        hint = difflib.get_close_matches(loc[-1], [f.alias or k for k, f in fields.items()], n=1)
+        also = f" (did you mean {hint[0]!r}?)" if hint else ""
+        return loc[:-1], True, 1, f"unknown key {loc[-1]!r}{also}"
+    if kind == "missing":
+        return loc[:-1], True, 2, f"missing required key {loc[-1]!r}"
+    if kind in TYPES:
+        value = error["input"]
+        plain = value is None or isinstance(value, bool)  # null, true, false
+        got = json.dumps(value) if plain else JSON_TYPES.get(type(value), "an object")
+        return loc, False, 3, f"expected {TYPES[kind]}, got {got}"
+    if kind == "too_short":  # prices, the one list or object with a least length
+        return loc, True, 3, "a plan needs at least one price"
+    if kind == "catalog_object":
+        return loc[:-1], True, 3, error["ctx"]["message"]
+    return loc, False, 3, error["ctx"]["message"] if kind == "catalog" else error["msg"]
 
 
 class _Node(dict):
@@ -192,258 +301,99 @@ class _Node(dict):
 
 
 def _decode(text: str):
-    """json.loads, giving _Node objects. The C scanner ignores parse_object: use Python's."""
-    newlines = [match.start() for match in re.finditer("\n", text)]
+    """json.loads, giving _Node objects. json makes each object as it reads its `}`, so the
+    lines of the `{`s, in the order of their `}`s, go to the objects in turn."""
+    open_lines, lines, line, counted = [], [], 1, 0
+    for match in re.finditer(r'"(?:[^"\\]|\\.)*"|[{}]', text):  # strings whole, so skipped
+        if match[0] == "{":
+            line, counted = line + text.count("\n", counted, match.start()), match.start()
+            open_lines.append(line)
+        elif match[0] == "}" and open_lines:
+            lines.append(open_lines.pop())
+    lines = iter(lines)
 
-    def parse_object(s_and_end, strict, scan_once, object_hook, object_pairs_hook, memo=None):
-        pairs, end = json.decoder.JSONObject(s_and_end, strict, scan_once, None, list, memo)
-        node = _Node(pairs)
-        node.line = bisect.bisect_left(newlines, s_and_end[1] - 1) + 1
-        if len(node) < len(pairs):
+    def node(pairs):
+        made = _Node(pairs)
+        made.line = next(lines, 1)
+        if len(made) < len(pairs):
             keys = [key for key, _ in pairs]
-            node.duplicates = tuple(dict.fromkeys(k for k in keys if keys.count(k) > 1))
-        return node, end
+            made.duplicates = tuple(dict.fromkeys(key for key in keys if keys.count(key) > 1))
+        return made
 
-    decoder = json.JSONDecoder()
-    decoder.parse_object = parse_object
-    decoder.scan_once = json.scanner.py_make_scanner(decoder)
-    return decoder.decode(text)
+    return json.loads(text, object_pairs_hook=node)
 
 
-def _bad_strings(value, path, node):
-    """(line, path) of every string, key or value, that PostgreSQL or UTF-8 cannot store."""
-    if isinstance(value, str):
-        if "\x00" in value or any("\ud800" <= c <= "\udfff" for c in value):
-            yield node.line, path
-    elif isinstance(value, _Node):
+UNSTORABLE = "text with a NUL or a lone surrogate"  # PostgreSQL or UTF-8 cannot store it
+
+
+def _raw_problems(value, loc=(), own=False):
+    """(loc, whether of the object there, rank, message) for keys given twice and for text,
+    key or value, that the database cannot store."""
+    if isinstance(value, str) and re.search("[\x00\ud800-\udfff]", value):
+        yield loc, own, 0, UNSTORABLE
+    elif isinstance(value, dict):
+        what = "currency" if loc[-1:] == ("prices",) else "key"
+        yield from ((loc, True, 0, f"{what} {key!r} is given twice") for key in value.duplicates)
         for key, item in value.items():
-            yield from _bad_strings(key, path, value)
-            yield from _bad_strings(item, f"{path}.{key}" if path else key, value)
+            yield from _raw_problems(key, loc, True)  # a key's problem is its object's
+            yield from _raw_problems(item, (*loc, key))
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            yield from _bad_strings(item, f"{path}[{index}]", node)
+            yield from _raw_problems(item, (*loc, index))
 
 
-def _is(value, kind) -> bool:
-    if kind is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, kind)
-
-
-def _json_type(value) -> str:
-    if value is None or isinstance(value, bool):
-        return json.dumps(value)
-    if isinstance(value, float):
-        return "a decimal number"
-    return TYPE_NAMES[type(value) if type(value) in TYPE_NAMES else dict]
-
-
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
-
-
-def _choices(value, enum, what: str) -> str | None:
-    if value in enum.values:
-        return None
-    return f"unknown {what} {value!r} (one of {', '.join(enum.values)})"
-
-
-class _Reader:
-    def __init__(self, name: str):
-        self.name = name
-        self.errors: list[tuple[int, str]] = []
-        self.tenant_refs: list[tuple[str, _Node, str]] = []
-        self.app_refs: list[tuple[str, str, str, _Node, str]] = []
-
-    def where(self, node: _Node, path: str) -> str:
-        return f"{self.name}:{node.line}: {path or 'top level'}"
-
-    def error(self, node: _Node, path: str, message: str):
-        self.errors.append((node.line, f"{self.where(node, path)}: {message}"))
-
-    def keys(self, node: _Node, path: str, table: dict) -> dict:
-        """The node's values of the right type, with defaults; reports every other problem."""
-        for key in node.duplicates:
-            self.error(node, path, f"key {key!r} is given twice")
-        for key in node:
-            if key not in table:
-                hint = difflib.get_close_matches(key, table, n=1)
-                also = f" (did you mean {hint[0]!r}?)" if hint else ""
-                self.error(node, path, f"unknown key {key!r}{also}")
-        missing = [repr(k) for k, s in table.items() if s[1] is REQUIRED and node.get(k) is None]
-        if missing:
-            keys = "keys" if len(missing) > 1 else "key"
-            self.error(node, path, f"missing required {keys} {', '.join(missing)}")
-        values = {}
-        for key, (kind, default, _) in table.items():
-            value = node.get(key)
-            if value is None and default is not REQUIRED:
-                values[key] = copy.copy(default)
-            elif value is None:
-                continue  # missing, reported above
-            elif not _is(value, kind):
-                got = _json_type(value)
-                self.error(node, _join(path, key), f"expected {TYPE_NAMES[kind]}, got {got}")
-            else:
-                values[key] = value
-        return values
-
-    def objects(self, node: _Node, path: str, items: list):
-        """(item, its path) for the objects of a list; reports the other items."""
-        for index, item in enumerate(items):
-            if isinstance(item, _Node):
-                yield item, f"{path}[{index}]"
-            else:
-                self.error(node, f"{path}[{index}]", f"expected an object, got {_json_type(item)}")
-
-    def fields(self, node, path, table, values) -> dict:
-        """{model field: (value, node, path)} of the values that go straight to a field."""
-        found = {}
-        for key, (_, _, field) in table.items():
-            if field and key in values:
-                found[field] = (values[key], node, _join(path, key))
-        return found
-
-    def clean(self, model, fields: dict) -> dict:
-        """Django's field checks (lengths, slugs, URLs, e-mail); returns {field: value}."""
-        instance = model(**{name: value for name, (value, _, _) in fields.items()})
-        exclude = {field.name for field in model._meta.fields} - set(fields)
+def _line(root, loc, own: bool = False) -> int:
+    """The line of the object holding the value at `loc`, or if `own` of the object at `loc`."""
+    line, value = 1, root
+    for part in (*loc, None) if own else loc:
+        line = value.line if isinstance(value, _Node) else line
         try:
-            instance.clean_fields(exclude=exclude)
-        except ValidationError as error:
-            for name, messages in error.message_dict.items():
-                _, node, path = fields[name]
-                self.error(node, path, " ".join(messages))
-        return {name: value for name, (value, _, _) in fields.items()}
+            value = value[part]
+        except (KeyError, IndexError, TypeError):
+            break
+    return line
 
-    def unique(self, seen: dict, value, node, path, what: str):
-        if value in seen:
-            self.error(node, path, f"{value!r} is also the {what} of {seen[value]}")
-        seen.setdefault(value, path.rsplit(".", 1)[0])
 
-    def catalog(self, root) -> Catalog:
-        publishers = []
-        if not isinstance(root, _Node):
-            self.error(_Node(), "", 'expected an object with a "publishers" list')
-            return Catalog(self.name, publishers)
-        seen = {}
-        values = self.keys(root, "", ROOT_KEYS)
-        for node, path in self.objects(root, "publishers", values.get("publishers", [])):
-            publishers.append(self.publisher(node, path, seen))
-        return Catalog(self.name, publishers)
+def _path(loc) -> str:
+    path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc if p != "[key]")
+    return path.removeprefix(".") or "top level"  # [key]: the error is a dict key's
 
-    def publisher(self, node: _Node, path: str, seen: dict) -> PublisherSpec:
-        values = self.keys(node, path, PUBLISHER_KEYS)
-        fields = self.fields(node, path, PUBLISHER_KEYS, values)
-        emails = values.get("contact_emails", [])
-        extra = {"contact_emails": emails}
-        for index, email in enumerate(emails):
-            try:  # one by one: the field's validator reports "Value must be valid JSON."
-                validate_email(email if isinstance(email, str) else "")
-            except ValidationError as error:
-                self.error(node, f"{path}.contact_emails[{index}]", " ".join(error.messages))
-        if "address" in values:
-            address, address_path = values["address"], f"{path}.address"
-            parts = self.keys(address, address_path, ADDRESS_KEYS)
-            fields |= self.fields(address, address_path, ADDRESS_KEYS, parts)
-            extra["country"] = country = parts.get("country")
-            if country is not None and not re.fullmatch(r"[A-Z]{2}", country):
-                message = f"country must be an ISO code of two capital letters, not {country!r}"
-                self.error(address, f"{address_path}.country", message)
-        model_values = self.clean(Publisher, fields) | extra
-        slug = values.get("slug", "")
-        if slug:
-            self.unique(seen, slug, node, f"{path}.slug", "slug")
-        apps, seen_apps = [], {}
-        for app_node, app_path in self.objects(node, f"{path}.apps", values.get("apps", [])):
-            apps.append(self.app(app_node, app_path, slug, seen_apps))
-        return PublisherSpec(self.where(node, path), slug, model_values, apps)
 
-    def app(self, node: _Node, path: str, publisher_slug: str, seen: dict) -> AppSpec:
-        values = self.keys(node, path, APP_KEYS)
-        model_values = self.clean(App, self.fields(node, path, APP_KEYS, values))
-        category, pricing_model = values.get("category"), values.get("pricing_model")
-        for key, value, enum in (
-            ("category", category, Category),
-            ("pricing_model", pricing_model, PricingModel),
-        ):
-            if value is not None and (problem := _choices(value, enum, key.replace("_", " "))):
-                self.error(node, f"{path}.{key}", problem)
-            model_values[key] = value
-        offer_id = values.get("offer_id", "")
-        if offer_id:
-            self.unique(seen, offer_id, node, f"{path}.offer_id", "offer_id")
-            if publisher_slug and pricing_model in PricingModel.values:
-                self.app_refs.append((publisher_slug, offer_id, pricing_model, node, path))
-        plans, seen_plans = [], {}
-        for plan_node, plan_path in self.objects(node, f"{path}.plans", values.get("plans", [])):
-            plans.append(self.plan(plan_node, plan_path, pricing_model, seen_plans))
-        return AppSpec(self.where(node, path), offer_id, model_values, plans)
+def _listed(node, key: str, id_key: str, loc: tuple, problems: list):
+    """(loc, object) for the objects in the list node[key], whose `id_key`s must differ."""
+    items, seen = node.get(key) if isinstance(node, dict) else None, {}
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        if isinstance(item, dict):
+            item_loc, value = (*loc, key, index), item.get(id_key)
+            if isinstance(value, str) and value in seen:
+                message = f"{value!r} is also the {id_key} of {_path(seen[value])}"
+                problems.append(((*item_loc, id_key), False, 4, message))
+            elif isinstance(value, str) and value:
+                seen[value] = item_loc
+            yield item_loc, item
 
-    def plan(self, node: _Node, path: str, pricing_model, seen: dict) -> PlanSpec:
-        values = self.keys(node, path, PLAN_KEYS)
-        model_values = self.clean(Plan, self.fields(node, path, PLAN_KEYS, values))
-        term = values.get("term")
-        if term is not None and (problem := _choices(term, Term, "term")):
-            self.error(node, f"{path}.term", problem)
-        low, high = values.get("min_quantity"), values.get("max_quantity")
-        model_values |= {"term": term, "min_quantity": low, "max_quantity": high}
-        if "min_quantity" in values and "max_quantity" in values:  # else a type error
-            if pricing_model == PricingModel.FLAT_RATE and (low, high) != (None, None):
-                self.error(node, path, "flat_rate plans have no min_quantity or max_quantity")
-            if pricing_model == PricingModel.PER_SEAT and not (
-                low is not None and high is not None and 1 <= low <= high <= MAX_SEATS
-            ):
-                self.error(node, path, PER_SEAT_BOUNDS)
-        private_for = []
-        for index, slug in enumerate(values.get("private_for", [])):
-            slug_path = f"{path}.private_for[{index}]"
-            if not isinstance(slug, str):
-                self.error(node, slug_path, f"expected a tenant slug, got {_json_type(slug)}")
-            elif slug not in private_for:
-                private_for.append(slug)
-                self.tenant_refs.append((slug, node, slug_path))
-        plan_id = values.get("plan_id", "")
-        if plan_id:
-            self.unique(seen, plan_id, node, f"{path}.plan_id", "plan_id")
-        prices = self.prices(values.get("prices"), f"{path}.prices")
-        return PlanSpec(self.where(node, path), plan_id, model_values, private_for, prices)
 
-    def prices(self, node: _Node | None, path: str) -> dict[str, int]:
-        if node is None:
-            return {}
-        for key in node.duplicates:
-            self.error(node, path, f"currency {key!r} is given twice")
-        if not node:
-            self.error(node, path, "a plan needs at least one price")
-        for currency, amount in node.items():
-            if currency not in CURRENCIES:
-                supported = ", ".join(CURRENCIES)
-                message = f"unknown currency {currency!r} (supported: {supported})"
-                self.error(node, f"{path}.{currency}", message)
-            if not _is(amount, int) or not 0 < amount <= MAX_AMOUNT:
-                given = json.dumps(amount)
-                message = f"amounts are positive integers in minor units (400 is 4.00), not {given}"
-                self.error(node, f"{path}.{currency}", message)
-        return dict(node)
-
-    def check_database(self):
-        """What the file says against the database: tenants exist, pricing models stay."""
-        slugs = {slug for slug, _, _ in self.tenant_refs}
-        known = set(Tenant.objects.filter(slug__in=slugs).values_list("slug", flat=True))
-        for slug, node, path in self.tenant_refs:
-            if slug not in known:
-                self.error(node, path, f"unknown tenant {slug!r}")
-        if not self.app_refs:
-            return
-        with_plans = App.objects.filter(
-            Exists(Plan.objects.filter(app=OuterRef("pk"))),
-            publisher__slug__in={ref[0] for ref in self.app_refs},
-            offer_id__in={ref[1] for ref in self.app_refs},
-        ).values_list("publisher__slug", "offer_id", "pricing_model")
-        saved = {(slug, offer_id): model for slug, offer_id, model in with_plans}
-        for slug, offer_id, pricing_model, node, path in self.app_refs:
-            kept = saved.get((slug, offer_id), pricing_model)
-            if kept != pricing_model:
-                message = f"the app has plans, so it keeps its pricing model {kept!r}"
-                self.error(node, f"{path}.pricing_model", message)
+def _references(root) -> list[tuple[tuple, bool, int, str]]:
+    """Problems of ids given twice in a list, unknown tenants and apps that keep their pricing
+    model, from the values of the right type, so they are reported with the rest."""
+    problems, tenants, apps = [], [], []
+    for p_loc, publisher in _listed(root, "publishers", "slug", (), problems):
+        for a_loc, app in _listed(publisher, "apps", "offer_id", p_loc, problems):
+            key = (publisher.get("slug"), app.get("offer_id"), app.get("pricing_model"))
+            if all(isinstance(part, str) for part in key) and key[2] in PricingModel.values:
+                apps.append((key, (*a_loc, "pricing_model")))
+            for plan_loc, plan in _listed(app, "plans", "plan_id", a_loc, problems):
+                slugs = plan.get("private_for")
+                for index, slug in enumerate(slugs if isinstance(slugs, list) else []):
+                    if isinstance(slug, str):
+                        tenants.append((slug, (*plan_loc, "private_for", index)))
+    known = Tenant.objects.filter(slug__in={slug for slug, _ in tenants}).values_list("slug")
+    known = {slug for (slug,) in known}
+    problems += [(loc, False, 4, f"unknown tenant {s!r}") for s, loc in tenants if s not in known]
+    saved = App.objects.keeping_pricing_model().filter(publisher__slug__in={k[0] for k, _ in apps})
+    kept = saved.values_list("publisher__slug", "offer_id", "pricing_model")
+    kept = {(slug, offer_id): pricing_model for slug, offer_id, pricing_model in kept}
+    for (slug, offer_id, wanted), loc in apps:
+        if refusal := models.pricing_model_refusal(kept=kept.get((slug, offer_id)), wanted=wanted):
+            problems.append((loc, False, 4, refusal))
+    return problems

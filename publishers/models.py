@@ -15,12 +15,13 @@ from django.core.validators import (
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.text import capfirst
 
 from portal.regions import CURRENCIES
 
 from .cache import catalog_changed, invited_plan_ids
 
-MAX_SEATS = 10_000
+MIN_SEATS, MAX_SEATS = 1, 10_000  # a per-license plan's quantity bounds lie between these
 CURRENCY_CHOICES = [(code, code) for code in CURRENCIES]
 
 
@@ -88,6 +89,49 @@ class PricingModel(models.TextChoices):
 class Term(models.TextChoices):
     MONTHLY = "P1M", "Monthly"
     ANNUAL = "P1Y", "Annual"
+
+
+# The database's statement of quantity_bounds_problem: the plan_quantity_bounds constraint.
+QUANTITY_BOUNDS = Q(
+    pricing_model=PricingModel.FLAT_RATE, min_quantity__isnull=True, max_quantity__isnull=True
+) | Q(
+    pricing_model=PricingModel.PER_SEAT,
+    min_quantity__isnull=False,  # NULL would make the CHECK pass
+    max_quantity__isnull=False,
+    min_quantity__gte=MIN_SEATS,
+    max_quantity__gte=F("min_quantity"),
+    max_quantity__lte=MAX_SEATS,
+)
+
+
+def quantity_bounds_problem(pricing_model, min_quantity, max_quantity) -> tuple[str, str] | None:
+    """(field, message) for what is wrong with a plan's quantity bounds under its app's pricing
+    model, or None: per-license plans give MIN_SEATS <= min <= max <= MAX_SEATS, flat-rate plans
+    neither. The rule's one home: Plan.clean and the catalog file ask it, and QUANTITY_BOUNDS,
+    the database's constraint, says the same in SQL (a test holds the two together)."""
+    if pricing_model == PricingModel.FLAT_RATE:
+        if min_quantity is not None or max_quantity is not None:
+            return "min_quantity", "Flat-rate plans have unlimited licenses: leave empty."
+    elif pricing_model == PricingModel.PER_SEAT:
+        if min_quantity is None or max_quantity is None:
+            return "min_quantity", "Per-license plans need a minimum and a maximum."
+        if min_quantity > max_quantity:
+            return "max_quantity", "The maximum is below the minimum."
+        if min_quantity < MIN_SEATS or max_quantity > MAX_SEATS:
+            field = "min_quantity" if min_quantity < MIN_SEATS else "max_quantity"
+            return field, f"Per-license plans have {MIN_SEATS} to {MAX_SEATS:,} licenses."
+    return None
+
+
+def pricing_model_refusal(*, kept: str | None, wanted: str) -> str | None:
+    """Why an app may not take the pricing model `wanted`, or None. `kept` is the saved
+    pricing model of an app with plans (App.objects.keeping_pricing_model()), None for an app
+    without plans or not saved: an app with plans keeps its pricing model, since their
+    quantity bounds follow it. The rule's one home: App.clean, the catalog file and the
+    catalog load ask it."""
+    if kept is not None and kept != wanted:
+        return f"the app has plans, so it keeps its pricing model {kept!r}"
+    return None
 
 
 class Category(models.TextChoices):
@@ -178,6 +222,10 @@ class Publisher(models.Model):
 
 
 class AppQuerySet(CatalogQuerySet):
+    def keeping_pricing_model(self):
+        """Apps whose pricing model may no longer change: those with plans."""
+        return self.filter(Exists(Plan.objects.filter(app=OuterRef("pk"))))
+
     def offered_to(self, tenant):
         """Published apps of active publishers with at least one plan the tenant may buy.
 
@@ -266,12 +314,12 @@ class App(models.Model):
 
     def clean(self):
         super().clean()
+        kept = None
         if self.pk:
-            saved = App.objects.filter(pk=self.pk).values_list("pricing_model", flat=True).first()
-            if saved and saved != self.pricing_model and self.plans.exists():
-                raise ValidationError(
-                    {"pricing_model": "An app with plans keeps its pricing model."}
-                )
+            saved = App.objects.keeping_pricing_model().filter(pk=self.pk)
+            kept = saved.values_list("pricing_model", flat=True).first()
+        if refusal := pricing_model_refusal(kept=kept, wanted=self.pricing_model):
+            raise ValidationError({"pricing_model": f"{capfirst(refusal)}."})
 
     @property
     def is_per_seat(self) -> bool:
@@ -318,13 +366,13 @@ class Plan(models.Model):
     min_quantity = models.PositiveIntegerField(
         null=True,
         blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(MAX_SEATS)],
+        validators=[MinValueValidator(MIN_SEATS), MaxValueValidator(MAX_SEATS)],
         help_text="Per-license plans only.",
     )
     max_quantity = models.PositiveIntegerField(
         null=True,
         blank=True,
-        validators=[MinValueValidator(1), MaxValueValidator(MAX_SEATS)],
+        validators=[MinValueValidator(MIN_SEATS), MaxValueValidator(MAX_SEATS)],
         help_text="Per-license plans only.",
     )
     is_private = models.BooleanField(
@@ -346,25 +394,11 @@ class Plan(models.Model):
             models.UniqueConstraint(fields=["app", "plan_id"], name="plan_id_unique_per_app"),
             models.CheckConstraint(condition=Q(term__in=Term.values), name="plan_term_valid"),
             models.CheckConstraint(
-                condition=(
-                    Q(
-                        pricing_model=PricingModel.FLAT_RATE,
-                        min_quantity__isnull=True,
-                        max_quantity__isnull=True,
-                    )
-                    | Q(
-                        pricing_model=PricingModel.PER_SEAT,
-                        min_quantity__isnull=False,  # NULL would make the CHECK pass
-                        max_quantity__isnull=False,
-                        min_quantity__gte=1,
-                        max_quantity__gte=F("min_quantity"),
-                        max_quantity__lte=MAX_SEATS,
-                    )
-                ),
+                condition=QUANTITY_BOUNDS,
                 name="plan_quantity_bounds",
                 violation_error_message=(
-                    "Per-license plans need 1 ≤ minimum ≤ maximum ≤ 10,000 licenses; "
-                    "flat-rate plans have no quantity bounds."
+                    f"Per-license plans need {MIN_SEATS} ≤ minimum ≤ maximum ≤ {MAX_SEATS:,} "
+                    "licenses; flat-rate plans have no quantity bounds."
                 ),
             ),
         ]
@@ -382,17 +416,11 @@ class Plan(models.Model):
             self.pricing_model = self.app.pricing_model  # the app may be new, not yet saved
         except App.DoesNotExist:
             return  # the app field reports its own error
-        errors = {}
-        if self.pricing_model == PricingModel.FLAT_RATE:
-            if self.min_quantity is not None or self.max_quantity is not None:
-                errors["min_quantity"] = "Flat-rate plans have unlimited licenses: leave empty."
-        elif self.pricing_model == PricingModel.PER_SEAT:
-            if self.min_quantity is None or self.max_quantity is None:
-                errors["min_quantity"] = "Per-license plans need a minimum and a maximum."
-            elif self.min_quantity > self.max_quantity:
-                errors["max_quantity"] = "The maximum is below the minimum."
-        if errors:
-            raise ValidationError(errors)
+        if problem := quantity_bounds_problem(
+            self.pricing_model, self.min_quantity, self.max_quantity
+        ):
+            field, message = problem
+            raise ValidationError({field: message})
 
 
 class PriceQuerySet(CatalogQuerySet):

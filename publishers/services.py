@@ -11,7 +11,7 @@ from portal.audit import Actor, audit_record
 from portal.models import Tenant
 
 from .catalog_file import AppSpec, Catalog, CatalogError, PlanSpec, PublisherSpec
-from .models import App, Plan, Price, Publisher, new_webhook_secret
+from .models import App, Plan, Price, Publisher, new_webhook_secret, pricing_model_refusal
 
 
 def publisher_rotate_webhook_secret(*, publisher: Publisher, actor: Actor) -> Publisher:
@@ -121,11 +121,10 @@ def _publisher(spec: PublisherSpec, summary: CatalogSummary) -> Publisher:
 
 
 def _app(publisher: Publisher, spec: AppSpec, summary: CatalogSummary) -> App:
-    saved = App.objects.filter(publisher=publisher, offer_id=spec.offer_id).first()
-    new_model = spec.values["pricing_model"]
-    if saved and saved.pricing_model != new_model and saved.plans.exists():
-        message = f"the app has plans, so it keeps its pricing model {saved.pricing_model!r}"
-        raise CatalogError([f"{spec.where}.pricing_model: {message}"])
+    saved = App.objects.keeping_pricing_model().filter(publisher=publisher, offer_id=spec.offer_id)
+    kept = saved.values_list("pricing_model", flat=True).first()
+    if refusal := pricing_model_refusal(kept=kept, wanted=spec.values["pricing_model"]):
+        raise CatalogError([f"{spec.where}.pricing_model: {refusal}"])  # changed since checked
     app, created, changed = _get_or_create(
         App.objects, {"publisher": publisher, "offer_id": spec.offer_id}, spec.values
     )

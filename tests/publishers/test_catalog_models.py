@@ -3,7 +3,16 @@ import base64
 import pytest
 from django.db import IntegrityError, transaction
 
-from publishers.models import App, Plan, Price, PricingModel, Publisher, Term
+from publishers.models import (
+    MAX_SEATS,
+    App,
+    Plan,
+    Price,
+    PricingModel,
+    Publisher,
+    Term,
+    quantity_bounds_problem,
+)
 from tests.factories import AppFactory, PlanFactory, PublisherFactory, UserFactory
 
 
@@ -48,6 +57,37 @@ def test_the_database_keeps_the_catalog_invariants(db):
     refused(lambda: Price.objects.create(plan=plan, currency="USD", amount=999))  # twice
     refused(lambda: Price.objects.create(plan=plan, currency="EUR", amount=0))
     refused(lambda: Price.objects.create(plan=plan, currency="JPY", amount=100))
+
+
+@pytest.mark.parametrize(
+    ("pricing", "low", "high"),
+    [
+        (PricingModel.FLAT_RATE, None, None),
+        (PricingModel.FLAT_RATE, 1, 5),
+        (PricingModel.FLAT_RATE, None, 5),
+        (PricingModel.PER_SEAT, None, None),
+        (PricingModel.PER_SEAT, 1, None),
+        (PricingModel.PER_SEAT, 0, 5),
+        (PricingModel.PER_SEAT, 1, 1),
+        (PricingModel.PER_SEAT, 5, 4),
+        (PricingModel.PER_SEAT, 1, MAX_SEATS),
+        (PricingModel.PER_SEAT, MAX_SEATS, MAX_SEATS),
+        (PricingModel.PER_SEAT, 1, MAX_SEATS + 1),
+    ],
+)
+def test_the_bounds_rule_and_the_database_constraint_agree(db, pricing, low, high):
+    app = AppFactory(pricing_model=pricing)
+
+    def make():
+        Plan.objects.create(
+            app=app, plan_id="p", name="P", term=Term.MONTHLY, min_quantity=low, max_quantity=high
+        )
+
+    if quantity_bounds_problem(pricing, low, high) is None:
+        make()
+    else:
+        refused(make)
+        assert not Plan.objects.exists()
 
 
 @pytest.fixture
@@ -138,7 +178,9 @@ def test_an_app_with_plans_keeps_its_pricing_model(login, operator):
     }
     response = login(operator).post(f"/admin/publishers/app/{app.pk}/change/", form)
     assert response.status_code == 200
-    assert b"keeps its pricing model" in response.content
+    assert b"The app has plans, so it keeps its pricing model &#x27;per_seat&#x27;." in (
+        response.content
+    )
     assert App.objects.get().pricing_model == PricingModel.PER_SEAT
 
 

@@ -9,8 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from portal.audit import Actor
 from portal.regions import CURRENCIES
 from publishers import services
+from publishers.catalog_file import CatalogError, read_catalog
 from publishers.models import App, Plan, Price, PricingModel, Publisher, Term
-from tests.factories import PlanFactory, PublisherFactory, TenantFactory
+from tests.factories import AppFactory, PlanFactory, PublisherFactory, TenantFactory
 
 
 def catalog():
@@ -246,6 +247,53 @@ def plan_of(data, app=0, plan=0) -> dict:
     return data["publishers"][0]["apps"][app]["plans"][plan]
 
 
+def test_every_schema_problem_names_its_line_and_place(tenant, tmp_path):
+    data = catalog()
+    data["publisher"] = []
+    publisher = data["publishers"][0]
+    publisher["address"]["zip"] = "BS2"
+    publisher["apps"][0]["published"] = 1
+    plan_of(data, 0, 1).pop("name")
+    path = write(tmp_path, data)
+
+    errors = refusal(path)
+
+    address_line, notes_line = line_of(path, '"line1"'), line_of(path, '"offer_id": "notes"')
+    enterprise_line = line_of(path, '"plan_id": "enterprise"')
+    assert errors == [
+        "catalog.json: 4 errors, nothing loaded",
+        "catalog.json:1: top level: unknown key 'publisher' (did you mean 'publishers'?)",
+        f"catalog.json:{address_line}: publishers[0].address: unknown key 'zip'",
+        f"catalog.json:{notes_line}: publishers[0].apps[0].published: expected true or false, "
+        "got an integer",
+        f"catalog.json:{enterprise_line}: publishers[0].apps[0].plans[1]: missing required key "
+        "'name'",
+    ]
+
+
+def test_lines_are_counted_in_the_text_as_written(tenant, tmp_path):
+    path = write(
+        tmp_path,
+        '{"publishers": [{"slug": "q", "name": "{Q}", "legal_name": "Q \\"}\\" Ltd.",\n'
+        '  "address": {"line1": "1 Road", "city": "Bristol", "country": "GB"},\n'
+        '  "support_url": "https://q.example/", "support_email": "s@q.example",\n'
+        '  "landing_page_url": "https://q.example/go", "apps": [\n'
+        '    {"offer_id": "a", "name": "A {", "summary": "S", "description": "D",\n'
+        '     "category": "sales", "pricing_model": "flat_rate", "plans": [\n'
+        '       {"plan_id": "p", "name": "P", "term": "P1M", "prices": {"USD": 1, "USD": 2}}]},\n'
+        '    {"offer_id": "a", "name": "B", "summary": "S", "description": "D",\n'
+        '     "category": "sales", "pricing_model": "per_seat", "publish": true}]}]}\n',
+    )
+
+    assert refusal(path) == [
+        "catalog.json: 3 errors, nothing loaded",
+        "catalog.json:7: publishers[0].apps[0].plans[0].prices: currency 'USD' is given twice",
+        "catalog.json:8: publishers[0].apps[1]: unknown key 'publish' (did you mean 'published'?)",
+        "catalog.json:8: publishers[0].apps[1].offer_id: 'a' is also the offer_id of "
+        "publishers[0].apps[0]",
+    ]
+
+
 @pytest.mark.parametrize(
     ("change", "where", "message"),
     [
@@ -256,6 +304,18 @@ def plan_of(data, app=0, plan=0) -> dict:
         ),
         (
             lambda d: plan_of(d).pop("max_quantity"),
+            '"plan_id": "standard"',
+            "publishers[0].apps[0].plans[0]: per_seat plans need min_quantity and max_quantity "
+            "(1 ≤ min ≤ max ≤ 10000)",
+        ),
+        (
+            lambda d: plan_of(d).update(max_quantity=10001),
+            '"plan_id": "standard"',
+            "publishers[0].apps[0].plans[0]: per_seat plans need min_quantity and max_quantity "
+            "(1 ≤ min ≤ max ≤ 10000)",
+        ),
+        (
+            lambda d: plan_of(d).update(min_quantity=50, max_quantity=5),
             '"plan_id": "standard"',
             "publishers[0].apps[0].plans[0]: per_seat plans need min_quantity and max_quantity "
             "(1 ≤ min ≤ max ≤ 10000)",
@@ -284,6 +344,16 @@ def plan_of(data, app=0, plan=0) -> dict:
             "publishers[0].apps[0].plans[0]",
         ),
         (
+            lambda d: plan_of(d).update(min_quantity="1"),
+            '"plan_id": "standard"',
+            "publishers[0].apps[0].plans[0].min_quantity: expected an integer, got a string",
+        ),
+        (
+            lambda d: plan_of(d).update(stop_sell=None),
+            '"plan_id": "standard"',
+            "publishers[0].apps[0].plans[0].stop_sell: expected true or false, got null",
+        ),
+        (
             lambda d: plan_of(d).update(stop_sel=True),
             '"plan_id": "standard"',
             "publishers[0].apps[0].plans[0]: unknown key 'stop_sel' (did you mean 'stop_sell'?)",
@@ -292,10 +362,14 @@ def plan_of(data, app=0, plan=0) -> dict:
     ids=[
         "unknown tenant",
         "per-seat without bounds",
+        "per-seat above the most",
+        "per-seat minimum above maximum",
         "flat rate with bounds",
         "unknown currency",
         "negative amount",
         "duplicate plan id",
+        "a number as text",
+        "null is no default",
         "unknown key",
     ],
 )
@@ -326,6 +400,27 @@ def test_an_app_with_plans_keeps_its_pricing_model(tenant, tmp_path, capsys):
         "so it keeps its pricing model 'flat_rate'"
     ]
     assert App.objects.get(offer_id="review").pricing_model == PricingModel.FLAT_RATE
+
+
+def test_a_pricing_model_fixed_between_check_and_load_is_still_refused(tenant, tmp_path):
+    path = write(tmp_path, catalog())
+    checked = read_catalog(path)
+    app = AppFactory(
+        publisher=PublisherFactory(slug="quillfeather"),
+        offer_id="review",
+        pricing_model=PricingModel.PER_SEAT,
+    )
+    PlanFactory(app=app)
+
+    with pytest.raises(CatalogError) as refused:
+        services.catalog_load(catalog=checked)
+
+    review_line = line_of(path, '"offer_id": "review"')
+    assert refused.value.errors == [
+        f"catalog.json:{review_line}: publishers[0].apps[1].pricing_model: the app has plans, "
+        "so it keeps its pricing model 'per_seat'"
+    ]
+    assert not App.objects.filter(offer_id="notes").exists()
 
 
 def test_the_demo_catalog_follows_the_rules(tenant, other_tenant, capsys):
