@@ -7,8 +7,6 @@ import uuid
 from django.core.exceptions import ValidationError
 from django.core.validators import (
     FileExtensionValidator,
-    MaxValueValidator,
-    MinValueValidator,
     RegexValidator,
     validate_email,
 )
@@ -361,18 +359,17 @@ class Plan(models.Model):
     name = models.CharField("display name", max_length=200)
     description = models.TextField(blank=True)
     term = models.CharField(max_length=3, choices=Term.choices)
-    # Copied from the app on save, so the database can check the bounds against it.
+    # Copied from the app on save, so the database can check the bounds against it. The
+    # bounds have no field validators: Plan.clean asks quantity_bounds_problem, one message.
     pricing_model = models.CharField(max_length=10, choices=PricingModel.choices, editable=False)
     min_quantity = models.PositiveIntegerField(
         null=True,
         blank=True,
-        validators=[MinValueValidator(MIN_SEATS), MaxValueValidator(MAX_SEATS)],
         help_text="Per-license plans only.",
     )
     max_quantity = models.PositiveIntegerField(
         null=True,
         blank=True,
-        validators=[MinValueValidator(MIN_SEATS), MaxValueValidator(MAX_SEATS)],
         help_text="Per-license plans only.",
     )
     is_private = models.BooleanField(
