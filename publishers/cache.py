@@ -87,6 +87,14 @@ def invited_plan_ids(tenant) -> list[int]:
     return cache.get_or_set(key, ask, timeout=TIMEOUT)
 
 
+def catalog_cached(name: str, compute):
+    """`compute()`'s answer, kept under the catalog's version: asked again after any catalog
+    write. `name` says everything the answer depends on besides the catalog (the tenant, say).
+    None is never kept (the cache can't tell it from a miss), so "not found" asks again."""
+    digest = hashlib.sha256(name.encode()).hexdigest()[:32]
+    return cache.get_or_set(f"catalog:kept:{catalog_version()}:{digest}", compute, TIMEOUT)
+
+
 class CachedCountPaginator(Paginator):
     """A Paginator whose count is cached per catalog version and `key` (what was asked)."""
 
@@ -96,6 +104,4 @@ class CachedCountPaginator(Paginator):
 
     @cached_property
     def count(self):
-        digest = hashlib.sha256(self.key.encode()).hexdigest()[:32]
-        key = f"marketplace:count:{catalog_version()}:{digest}"
-        return cache.get_or_set(key, lambda: self.object_list.count(), timeout=TIMEOUT)
+        return catalog_cached(f"count:{self.key}", self.object_list.count)

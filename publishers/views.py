@@ -1,10 +1,11 @@
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404
+from django.shortcuts import render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from . import permissions
-from .cache import CachedCountPaginator, catalog_version
+from .cache import CachedCountPaginator, catalog_cached, catalog_version
 from .forms import MarketplaceFilterForm
 from .models import App
 
@@ -12,11 +13,18 @@ PAGE_SIZE = 24
 
 
 def access_app(request, app_uuid) -> App:
-    """An app the tenant may buy, else 404 (private, unpublished and unpriced apps alike)."""
+    """An app the tenant may buy, else 404 (private, unpublished and unpriced apps alike).
+    The answer is kept until the catalog changes, per tenant (its country sets the currency)."""
     if not permissions.can_browse_marketplace(request.membership):
         raise PermissionDenied
-    apps = App.objects.offered_to(request.tenant).select_related("publisher")
-    return get_object_or_404(apps, uuid=app_uuid)
+    tenant = request.tenant
+    apps = App.objects.offered_to(tenant).select_related("publisher")
+    app = catalog_cached(
+        f"app:{tenant.pk}:{tenant.country}:{app_uuid}", apps.filter(uuid=app_uuid).first
+    )
+    if app is None:
+        raise Http404("No such app on offer.")
+    return app
 
 
 @require_GET
@@ -57,9 +65,7 @@ def app_list(request):
 @require_GET
 def app_detail(request, app_uuid):
     app = access_app(request, app_uuid)
-    plans = (
-        app.plans.offered_to(request.tenant)
-        .with_price(request.tenant.currency)
-        .order_by("term", "amount")
-    )
+    tenant = request.tenant
+    plans = app.plans.offered_to(tenant).with_price(tenant.currency).order_by("term", "amount")
+    plans = catalog_cached(f"plans:{tenant.pk}:{tenant.country}:{app.pk}", lambda: list(plans))
     return render(request, "publishers/app_detail.html", {"app": app, "plans": plans})

@@ -1,7 +1,7 @@
 import pytest
 
 from portal.models import Role
-from publishers.models import Category, PricingModel, Term
+from publishers.models import App, Category, PricingModel, Term
 from tests.factories import (
     AppFactory,
     MembershipFactory,
@@ -237,3 +237,18 @@ def test_a_new_invitation_shows_the_private_plan_at_once(transactional_db, login
     assert names(client.get(URL)) == ["Bespoke"]
     plan.allowed_tenants.remove(tenant)
     assert names(client.get(URL)) == []
+
+
+def test_the_kept_app_page_follows_the_catalog(
+    transactional_db, login, tenant, admin, django_assert_num_queries
+):
+    plan = PlanFactory(app=AppFactory(name="Banjo"), prices={"USD": 500})
+    client = login(admin)
+    page = app_url(tenant, plan.app)
+    assert "$5.00" in client.get(page).content.decode()
+    with django_assert_num_queries(3):  # session, user, membership: the app and plans kept
+        assert "$5.00" in client.get(page).content.decode()
+    plan.prices.filter(currency="USD").update(amount=700)  # a queryset write, no signal
+    assert "$7.00" in client.get(page).content.decode()
+    App.objects.filter(pk=plan.app.pk).update(is_published=False)
+    assert client.get(page).status_code == 404  # unpublished: gone at once
