@@ -119,12 +119,13 @@ def load_data():
     return client.cookies[settings.SESSION_COOKIE_NAME].value, pages
 
 
-def serve(target: str, port: int) -> subprocess.Popen:
+def serve(target: str, port: int, settings: str) -> subprocess.Popen:
     gunicorn = [sys.executable, "-m", "gunicorn", target, "--workers", "2", "--threads", "4"]
     process = subprocess.Popen(
         [*gunicorn, "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
         cwd=ROOT,
-        env={**os.environ, **ENV},
+        # Each server its own settings: the ceiling must not run as the portal.
+        env={**os.environ, **ENV, "DJANGO_SETTINGS_MODULE": settings},
     )
     for _ in range(100):
         try:
@@ -143,6 +144,14 @@ def check(url: str, cookie: str) -> None:
     with urllib.request.urlopen(request, timeout=10) as response:
         if response.status != 200 or response.url != url:
             raise SystemExit(f"{url} answered {response.status} at {response.url}")
+
+
+def check_ceiling(url: str) -> None:
+    """The ceiling answers its own page, not the portal's (a redirect would pass for one)."""
+    with urllib.request.urlopen(url, timeout=10) as response:
+        body = response.read().decode()
+        if response.status != 200 or response.url != url or "<title>Ceiling</title>" not in body:
+            raise SystemExit(f"{url} is not the ceiling page: {response.status} {body[:200]!r}")
 
 
 def load(url: str, cookie: str, seconds: int) -> tuple[float, float]:
@@ -171,8 +180,12 @@ def main():
     servers = []
     try:
         cookie, pages = load_data()
-        servers = [serve("portal.wsgi", PORTAL_PORT), serve("bench.ceiling:application", 8702)]
+        servers = [
+            serve("portal.wsgi", PORTAL_PORT, "portal.settings"),
+            serve("bench.ceiling:application", CEILING_PORT, "bench.ceiling"),
+        ]
         ceiling_url = f"http://127.0.0.1:{CEILING_PORT}/"
+        check_ceiling(ceiling_url)
         urls = {name: f"http://127.0.0.1:{PORTAL_PORT}{path}" for name, path in pages.items()}
         for url in urls.values():
             check(url, cookie)
