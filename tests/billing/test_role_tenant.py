@@ -1,10 +1,5 @@
 """A billing profile role carries its profile's tenant, and the database holds them together."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from django.db import IntegrityError, connection, transaction
 
@@ -12,8 +7,7 @@ from billing.models import BillingProfileRole, ProfileRole
 from billing.services import billing_profile_role_grant
 from portal.audit import Actor
 from tests.factories import BillingProfileFactory, BillingProfileRoleFactory
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.manage import manage, sqlite_env
 
 
 def test_a_granted_role_carries_its_profiles_tenant(tenant, member, profile):
@@ -97,21 +91,9 @@ print([(r.tenant.slug, r.profile.name) for r in BillingProfileRole.objects.all()
 
 
 def test_migration_gives_existing_roles_their_profiles_tenant_on_sqlite(tmp_path):
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'roles.sqlite3'}"}
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-    def manage(*args):
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-
-    migrated = manage("migrate", "--no-input", "-v", "0")
+    env = sqlite_env(tmp_path, "roles.sqlite3")
+    migrated = manage("migrate", "--no-input", "-v", "0", env=env)
     assert migrated.returncode == 0, migrated.stderr
-    result = manage("shell", "--no-imports", "-c", FILL)
+    result = manage("shell", "--no-imports", "-c", FILL, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[('contoso', 'HQ')]"

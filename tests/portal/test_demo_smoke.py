@@ -1,14 +1,13 @@
 """The demo as `make demo` runs it: a fresh SQLite database, migrations, seed twice, a server."""
 
-import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.manage import ROOT, child_env, sqlite_env
+from tests.manage import manage as run_manage
 
 
 def free_port():
@@ -19,25 +18,17 @@ def free_port():
 
 def test_demo_migrates_seeds_twice_and_serves_the_login_page(tmp_path):
     port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SECRET_KEY")},
-        "DEBUG": "true",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
-        "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
-        "CELERY_TASK_ALWAYS_EAGER": "true",
-    }
+    env = sqlite_env(
+        tmp_path,
+        "demo.sqlite3",
+        DEBUG="true",
+        PORTAL_BASE_URL=f"http://127.0.0.1:{port}",
+        CELERY_TASK_ALWAYS_EAGER="true",
+    )
+    drop = ("DATABASE_URL", "SECRET_KEY")
 
-    def manage(*args, **kwargs):
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            **kwargs,
-        )
+    def manage(*args):
+        return run_manage(*args, env=env, drop=drop, check=True)
 
     manage("migrate", "--no-input")
     manage("seed_demo")
@@ -48,7 +39,7 @@ def test_demo_migrates_seeds_twice_and_serves_the_login_page(tmp_path):
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
         cwd=ROOT,
-        env=env,
+        env=child_env(env, drop),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

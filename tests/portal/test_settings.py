@@ -1,11 +1,6 @@
 """Settings come from the environment; production variables pass `check --deploy`."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.manage import manage as run_manage
 
 PRODUCTION = {
     "DEBUG": "false",
@@ -19,15 +14,8 @@ PRODUCTION = {
 
 
 def manage(*args, env):
-    clean = {k: v for k, v in os.environ.items() if k not in PRODUCTION}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    """The settings as production reads them: none of the test run's own values leak in."""
+    return run_manage(*args, env=env, drop=PRODUCTION, timeout=60)
 
 
 def test_check_deploy_passes_with_production_variables():

@@ -4,12 +4,7 @@ Run in a child process on a fresh SQLite file with the demo's settings, since th
 itself is on PostgreSQL.
 """
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.manage import manage, sqlite_env
 
 # Eight requests' worth of work at once, each a transaction that reads, then writes (the
 # billing profile service: check the name is free and whether a default exists, then save).
@@ -51,25 +46,9 @@ print(profiles.count(), profiles.filter(is_default=True).count(), errors)
 
 
 def test_simultaneous_writes_on_the_demo_sqlite_wait_for_each_other(tmp_path):
-    env = {
-        **os.environ,
-        "DEBUG": "true",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'demo.sqlite3'}",
-    }
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
-
-    def manage(*args):
-        return subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-
-    migrated = manage("migrate", "--no-input", "-v", "0")
+    env = sqlite_env(tmp_path, "demo.sqlite3", DEBUG="true")
+    migrated = manage("migrate", "--no-input", "-v", "0", env=env)
     assert migrated.returncode == 0, migrated.stderr
-    result = manage("shell", "--no-imports", "-c", RACE)
+    result = manage("shell", "--no-imports", "-c", RACE, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[:2] == ["wal", "8 1 []"], result.stdout
