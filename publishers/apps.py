@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.core import signals as request_signals
-from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
 
 class PublishersConfig(AppConfig):
@@ -22,3 +22,6 @@ class PublishersConfig(AppConfig):
         m2m_changed.connect(
             catalog_changed, sender=Plan.allowed_tenants.through, dispatch_uid="catalog-m2m"
         )
+        # What is kept under the version (rendered cards, pickled apps) was made by the code
+        # of the day: a deploy runs `migrate`, which starts a new version.
+        post_migrate.connect(cache.release_changed, sender=self, dispatch_uid="catalog-release")

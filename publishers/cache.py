@@ -67,6 +67,11 @@ def _move_version_on() -> None:
         memo["version"] = version  # a request that wrote the catalog reads what it wrote
 
 
+def release_changed(**kwargs) -> None:
+    """After `migrate` (every deploy runs it): what the old code kept is not read again."""
+    _move_version_on()
+
+
 def catalog_changed(*, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:
     """The catalog was written: move the version on when the transaction commits (at once
     outside one), once per transaction however many rows it wrote. Signal receiver too."""
@@ -92,7 +97,16 @@ def catalog_cached(name: str, compute):
     write. `name` says everything the answer depends on besides the catalog (the tenant, say).
     None is never kept (the cache can't tell it from a miss), so "not found" asks again."""
     digest = hashlib.sha256(name.encode()).hexdigest()[:32]
-    return cache.get_or_set(f"catalog:kept:{catalog_version()}:{digest}", compute, TIMEOUT)
+    key = f"catalog:kept:{catalog_version()}:{digest}"
+    value = cache.get(key, _MISSING)
+    if value is _MISSING:
+        value = compute()
+        if value is not None:  # so asking for made-up ids fills nothing
+            cache.set(key, value, TIMEOUT)
+    return value
+
+
+_MISSING = object()
 
 
 class CachedCountPaginator(Paginator):

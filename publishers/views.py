@@ -5,7 +5,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from . import permissions
-from .cache import CachedCountPaginator, catalog_cached, catalog_version
+from .cache import TIMEOUT, CachedCountPaginator, catalog_cached, catalog_version
 from .forms import MarketplaceFilterForm
 from .models import App
 
@@ -40,9 +40,13 @@ def app_list(request):
         apps = apps.matching(
             text=data["q"], category=data["category"], pricing_model=data["pricing"]
         ).sorted_by(data["sort"])
-        asked = f"{tenant.pk}:{sorted(data.items())}"  # the count's cache key
+        # What the count depends on: the tenant (its country sets the currency, so what is
+        # on offer) and the filters; not the order.
+        filters = sorted((k, v) for k, v in data.items() if k != "sort")
+        asked = f"{tenant.pk}:{tenant.country}:{filters}"
     else:
-        apps, asked = apps.none(), f"{tenant.pk}:invalid"
+        apps, asked = apps.none(), f"{tenant.pk}:{tenant.country}:invalid"
+    sort = form.cleaned_data["sort"] if form.is_valid() else ""
     page = CachedCountPaginator(apps, PAGE_SIZE, key=asked).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -56,8 +60,10 @@ def app_list(request):
         "query": query.urlencode(),
         "partial": partial,  # the result count is then updated out of band, and announced
         # The page's cards, kept rendered until the catalog changes: what was asked, by
-        # which tenant (its currency and money locale follow its country), which page.
-        "cards_key": f"{catalog_version()}:{asked}:{tenant.slug}:{tenant.country}:{page.number}",
+        # which tenant (the links carry its slug), in which order, which page. Pages of a
+        # typed search are not kept: every prefix typed would be a new entry.
+        "cards_key": f"{catalog_version()}:{asked}:{sort}:{tenant.slug}:{page.number}",
+        "cards_kept_for": 0 if form.is_valid() and form.cleaned_data["q"] else TIMEOUT,
     }
     return render(request, template, context)
 

@@ -1,3 +1,6 @@
+import re
+import uuid
+
 import pytest
 
 from portal.models import Role
@@ -252,3 +255,39 @@ def test_the_kept_app_page_follows_the_catalog(
     assert "$7.00" in client.get(page).content.decode()
     App.objects.filter(pk=plan.app.pk).update(is_published=False)
     assert client.get(page).status_code == 404  # unpublished: gone at once
+
+
+def card_names(response):
+    """The names on the cards as served (kept or not), not the view's context."""
+    return re.findall(r'<span class="app-name">([^<]+)</span>', response.content.decode())
+
+
+def test_kept_cards_are_each_tenants_own(transactional_db, login, tenant, admin):
+    # Two tenants of the same country ask the same: only one is invited to the private plan.
+    neighbour = TenantFactory(slug="neighbour", country=tenant.country)
+    neighbour_admin = MembershipFactory(tenant=neighbour, role=Role.ADMIN).user
+    PlanFactory(app=AppFactory(name="Public"), prices={"USD": 500})
+    private = PlanFactory(app=AppFactory(name="Bespoke"), is_private=True, prices={"USD": 900})
+    private.allowed_tenants.add(tenant)
+    ours, theirs = login(admin), login(neighbour_admin)
+    for _ in range(2):  # the second time from the kept cards
+        assert card_names(ours.get(URL)) == ["Bespoke", "Public"]
+        assert card_names(theirs.get("/t/neighbour/marketplace/")) == ["Public"]
+    private.allowed_tenants.add(neighbour)
+    assert card_names(theirs.get("/t/neighbour/marketplace/")) == ["Bespoke", "Public"]
+
+
+def test_typed_searches_are_not_kept(login, tenant, admin, django_assert_num_queries):
+    PlanFactory(app=AppFactory(name="Banjo"), prices={"USD": 500})
+    client = login(admin)
+    client.get(URL, {"q": "ban"})
+    with django_assert_num_queries(4):  # session, user, membership, and the page of apps
+        assert card_names(client.get(URL, {"q": "ban"})) == ["Banjo"]
+
+
+def test_made_up_app_ids_are_not_kept(login, tenant, admin, django_assert_num_queries):
+    client = login(admin)
+    made_up = f"/t/contoso/marketplace/apps/{uuid.uuid4()}/"
+    assert client.get(made_up).status_code == 404
+    with django_assert_num_queries(4):  # asked again: session, user, membership, the app
+        assert client.get(made_up).status_code == 404
