@@ -38,8 +38,10 @@ def _url_around_uuid(name, tenant_slug, key, urlconf, script_prefix) -> tuple[st
     if key is None:
         return reverse(name, urlconf=urlconf, kwargs=kwargs), ""
     url = reverse(name, urlconf=urlconf, kwargs={**kwargs, key: _PLACEHOLDER})
-    head, found, tail = url.partition(str(_PLACEHOLDER))
-    assert found, f"{name} does not write {key} into its URL"
+    # The uuid comes after the tenant's slug, which may itself look like a uuid.
+    head, found, tail = url.rpartition(str(_PLACEHOLDER))
+    if not found:
+        raise ValueError(f"{name} does not write {key} into its URL")
     return head, tail
 
 

@@ -3,6 +3,7 @@ import time
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.utils.cache import patch_cache_control
+from django_htmx.http import HttpResponseClientRedirect
 
 from .models import Membership
 from .money import activate_locale, deactivate_locale, locale_for_country
@@ -33,6 +34,11 @@ class TenantMiddleware:
         if slug is None:
             return None
         if not request.user.is_authenticated:
+            if getattr(request, "htmx", False):
+                # A signed-out page's htmx request: the whole page goes to log in, rather
+                # than the log-in form being swapped into a menu or a table row.
+                login = redirect_to_login(request.htmx.current_url_abs_path or "/")
+                return HttpResponseClientRedirect(login.url)
             return redirect_to_login(request.get_full_path())
         membership = Membership.objects.of_user_in(request.user, slug)
         if membership is None:

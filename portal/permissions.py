@@ -21,5 +21,6 @@ def can_remove_member(membership: Membership, obj: Membership | None = None) -> 
 
 
 def can_change_role(membership: Membership, obj: Membership | None = None) -> bool:
-    """Admins change roles, but a tenant's only admin stays admin (the service refuses too)."""
-    return can_manage_members(membership) and not (obj is not None and obj.is_sole_admin())
+    """Admins change roles, but a tenant's only admin stays admin (the service refuses too):
+    the same rule as removing."""
+    return can_remove_member(membership, obj)

@@ -84,7 +84,7 @@ def role_select(member):
     name = MemberRoleForm.field_name(member)
     return format_html(
         '<label class="visually-hidden" for="id_{}">Role of {}</label>'
-        '<select name="{}" id="id_{}">{}</select>',
+        '<select name="{}" id="id_{}" required>{}</select>',
         name,
         member.user.email,
         name,

@@ -9,6 +9,20 @@
     });
   }
 
+  /* A menu whose items load when opened (the tenant switcher: data-menu-url) asks for them
+     on each opening until they have come; a failed answer says so and is asked again. */
+  function loadMenu(menu) {
+    var url = menu.getAttribute("data-menu-url");
+    var items = menu.querySelector("[data-menu-items]");
+    if (!url || !items || menu.hasAttribute("data-loaded") || !window.htmx) return;
+    items.innerHTML = '<p class="muted">Loading\u2026</p>';
+    function done() {
+      if (items.querySelector("[data-menu-loaded]")) menu.setAttribute("data-loaded", "");
+      else items.innerHTML = '<p class="muted">Could not load the list. Open the menu again, or use All tenants.</p>';
+    }
+    window.htmx.ajax("GET", url, { target: items, swap: "innerHTML" }).then(done, done);
+  }
+
   function focusErrorSummary(root) {
     var summary = (root || document).querySelector("[data-error-summary]");
     if (summary) summary.focus();
@@ -25,7 +39,9 @@
     }
     document.querySelectorAll("details.menu").forEach(function (menu) {
       menu.addEventListener("toggle", function () {
-        if (menu.open) closeMenus(menu);
+        if (!menu.open) return;
+        closeMenus(menu);
+        loadMenu(menu);
       });
     });
     focusErrorSummary(document);

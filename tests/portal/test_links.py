@@ -55,3 +55,25 @@ def test_a_changed_urlconf_is_followed():
     with override_settings(ROOT_URLCONF="tests.portal.moved_urls"):
         assert tenant_url("portal:home", "contoso") == "/moved/contoso/"
     assert tenant_url("portal:home", "contoso") == "/t/contoso/"
+
+
+def test_a_slug_that_looks_like_the_placeholder_is_left_alone():
+    slug = str(uuid.UUID(int=0))
+    member = uuid.uuid4()
+    assert tenant_url("portal:member_role", slug, member_uuid=member) == reverse(
+        "portal:member_role", kwargs={"tenant_slug": slug, "member_uuid": member}
+    )
+
+
+def test_a_script_prefix_is_kept():
+    from django.urls import set_script_prefix
+
+    member = uuid.uuid4()
+    set_script_prefix("/portal/")
+    try:
+        assert tenant_url("portal:member_role", "contoso", member_uuid=member) == (
+            f"/portal/t/contoso/settings/members/{member}/role/"
+        )
+    finally:
+        set_script_prefix("/")
+    assert tenant_url("portal:member_role", "contoso", member_uuid=member).startswith("/t/")

@@ -274,3 +274,26 @@ def test_the_only_admin_is_offered_no_remove_link(login, tenant, admin, reader):
     # Nor a role select: the page says why (a crafted POST is refused, as tested above).
     assert f'name="{admin_m.uuid}-role"' not in html and "make someone else admin first" in html
     assert f'name="{reader_m.uuid}-role"' in html
+
+
+def test_the_rows_role_select_is_named_as_the_form_reads_it(tenant, reader):
+    from portal.forms import MemberRoleForm
+    from portal.templatetags.portal_tags import role_select
+
+    member = Membership.objects.select_related("user").get(user=reader)
+    field = MemberRoleForm.for_member(member)["role"]
+    html = role_select(member)
+    assert MemberRoleForm.field_name(member) == field.html_name
+    assert f'name="{field.html_name}" id="{field.auto_id}" required' in html
+    assert f'<option value="{Role.READER}" selected>' in html
+    assert f'<label class="visually-hidden" for="{field.auto_id}">' in html
+
+
+def test_a_signed_out_htmx_request_sends_the_whole_page_to_log_in(client, tenant):
+    response = client.get(
+        "/t/contoso/switcher/",
+        headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/t/contoso/"},
+    )
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == "/accounts/login/?next=/t/contoso/"
+    assert client.get("/t/contoso/switcher/").url == "/accounts/login/?next=/t/contoso/switcher/"

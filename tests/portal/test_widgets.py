@@ -15,6 +15,13 @@ from publishers.forms import MarketplaceFilterForm
 TRICKY = "<b>\"Tom\" & 'Jerry'</b>"
 
 
+class OtherSafe(str):
+    """Another library's "already HTML" string (markupsafe's Markup, say)."""
+
+    def __html__(self):
+        return str(self)
+
+
 class TemplatesOnly(FormRenderer):
     """The portal's renderer with Django's own widget templates, no shortcut: the markup to
     match."""
@@ -51,6 +58,9 @@ WIDGETS = [
     ),
     (forms.SelectMultiple(choices=[(1, "One"), (2, "Two"), (3, "Three")]), "ids", [1, 3], None),
     (forms.Select(choices=[("x", mark_safe("<i>safe</i>"))]), "safe", "x", None),
+    (forms.Select(choices=[(mark_safe("<v>"), "V")]), "safe_value", None, None),
+    (forms.TextInput(), "other_safe", OtherSafe("<b>x</b>"), None),  # not Django's: escaped
+    (forms.Select(choices=[("x", OtherSafe("<i>y</i>"))]), "label", "x", None),
 ]
 
 
