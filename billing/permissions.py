@@ -126,10 +126,11 @@ class ProfileAccess:
         return ProfileRole(self.role).label
 
 
-def people_with_access(profile: BillingProfile) -> list[ProfileAccess]:
-    """Everyone with a role on the profile, by e-mail: those granted one on it, and those
-    who inherit one from their tenant role (admins and billing admins own it, readers read
-    it) or act for the tenant through a partner (as billing admins). Two queries."""
+def people_with_access(profile: BillingProfile, *, inherited=True) -> list[ProfileAccess]:
+    """Everyone with a role on the profile, by e-mail: those granted one on it, and (unless
+    `inherited` is false) those who inherit one from their tenant role (admins and billing
+    admins own it, readers read it) or act for the tenant through a partner (as billing
+    admins). Two queries."""
     grants = {
         grant.user_id: grant
         for grant in BillingProfileRole.objects.for_tenant(profile.tenant_id)
@@ -144,19 +145,19 @@ def people_with_access(profile: BillingProfile) -> list[ProfileAccess]:
         | Q(tenant__in=partners.values("partner"), role__in=Membership.PARTNER_ROLES)
         & ~Q(user__in=members)
     ).select_related("user", "tenant")
-    inherited = {}
-    for membership in inheriting:
+    by_user = {}
+    for membership in inheriting if inherited else ():
         if membership.tenant_id == profile.tenant_id:
             role = TENANT_ROLE_ON_PROFILES[membership.role]
             through = f"Through tenant role: {membership.get_role_display()}"
         else:
             role = TENANT_ROLE_ON_PROFILES[Role.BILLING_ADMIN]
             through = f"Through partner {membership.tenant.name}: {Role.BILLING_ADMIN.label}"
-        inherited.setdefault(membership.user_id, (membership.user, role, through))
+        by_user.setdefault(membership.user_id, (membership.user, role, through))
     people = []
-    for user_id in grants.keys() | inherited.keys():
+    for user_id in grants.keys() | by_user.keys():
         grant = grants.get(user_id)
-        user, role, through = inherited.get(user_id, (None, None, ""))
+        user, role, through = by_user.get(user_id, (None, None, ""))
         people.append(
             ProfileAccess(
                 user=grant.user if grant else user,

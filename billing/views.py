@@ -256,7 +256,11 @@ def roles(request, profile_uuid):
             else:
                 messages.success(request, f"{grant.user.email} is now {grant.get_role_display()}.")
                 return redirect(_to("roles", request, profile))
-    context = {"form": form, "people": permissions.people_with_access(profile)}
+    # Who inherits access (tenant admins, readers, a partner's people) is shown to those
+    # who manage the profile's roles; others see the roles granted on it, as before.
+    managers = permissions.can_manage_profile_roles(request.membership, profile)
+    people = permissions.people_with_access(profile, inherited=managers)
+    context = {"form": form, "people": people}
     status = 422 if form is not None and form.errors else 200
     return _tab(request, profile, "roles", "billing/billingprofile_roles.html", context, status)
 

@@ -79,3 +79,17 @@ def test_the_list_costs_the_same_queries_however_many_people(login, tenant, admi
         response = client.get(url("roles", tenant, profile))
     assert len(_rows(response)) == 9
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_who_inherits_access_is_shown_only_to_those_who_manage_roles(
+    login, tenant, admin, reader, member, profile, partner_tenant
+):
+    partner_admin = MembershipFactory(tenant=partner_tenant, role=Role.ADMIN).user
+    BillingProfileRoleFactory(profile=profile, user=member, role=ProfileRole.INVOICE_MANAGER)
+    # An invoice manager sees who was granted a role on the profile, not the tenant's
+    # admins and readers nor the partner's people.
+    rows = _rows(login(member).get(url("roles", tenant, profile)))
+    assert set(rows) == {member.email}
+    assert partner_admin.email not in login(member).get(url("roles", tenant, profile)).text
+    owners = _rows(login(admin).get(url("roles", tenant, profile)))
+    assert {admin.email, reader.email, member.email, partner_admin.email} <= set(owners)
