@@ -55,38 +55,60 @@ def test_database_refuses_a_role_of_another_tenant_than_its_profiles(
 FILL = """
 from django.core.management import call_command
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 call_command("migrate", "billing", "0001", verbosity=0)
-with connection.cursor() as cursor:
-    cursor.execute(
-        "INSERT INTO portal_tenant (uuid, name, slug, country, created_at)"
-        " VALUES ('00000000000000000000000000000001', 'Contoso', 'contoso', 'US', '2026-01-01')"
-    )
-    tenant_id = cursor.lastrowid
-    cursor.execute(
-        "INSERT INTO portal_user (uuid, email, full_name, password, is_staff, is_active,"
-        " is_superuser, date_joined) VALUES ('00000000000000000000000000000002',"
-        " 'finance@contoso.example', '', '!', 0, 1, 0, '2026-01-01')"
-    )
-    user_id = cursor.lastrowid
-    cursor.execute(
-        "INSERT INTO billing_billingprofile (uuid, tenant_id, name, currency, contact_name,"
-        " email, phone, address_line1, address_line2, city, state, postal_code, country,"
-        " invoice_emails, po_number, tax_id, payment_method, stripe_customer_id,"
-        " stripe_payment_method_id, card_brand, card_last4, is_default, created_at,"
-        " updated_at) VALUES ('00000000000000000000000000000003', %s, 'HQ', 'USD', 'C',"
-        " 'ap@example.com', '+1 425 555 0100', '1 Main St', '', 'Redmond', 'WA', '98052',"
-        " 'US', '[]', '', '', 'check_wire', '', '', '', '', 1, '2026-01-01', '2026-01-01')",
-        [tenant_id],
-    )
-    cursor.execute(
-        "INSERT INTO billing_billingprofilerole (uuid, profile_id, user_id, role, granted_at)"
-        " VALUES ('00000000000000000000000000000004', %s, %s, 'reader', '2026-01-01')",
-        [cursor.lastrowid, user_id],
-    )
+# The models as they were at billing 0001: a role without a tenant.
+old = MigrationExecutor(connection).loader.project_state(("billing", "0001_billing_profiles")).apps
+tenant = old.get_model("portal", "Tenant").objects.create(name="Contoso", slug="contoso", country="US")
+user = old.get_model("portal", "User").objects.create(email="finance@contoso.example")
+profile = old.get_model("billing", "BillingProfile").objects.create(
+    tenant=tenant, name="HQ", currency="USD", contact_name="C", email="ap@example.com",
+    phone="+1 425 555 0100", address_line1="1 Main St", city="Redmond", state="WA",
+    postal_code="98052", country="US", invoice_emails=[], payment_method="check_wire",
+    is_default=True,
+)
+old.get_model("billing", "BillingProfileRole").objects.create(profile=profile, user=user, role="reader")
 call_command("migrate", "billing", verbosity=0)
 from billing.models import BillingProfileRole
 print([(r.tenant.slug, r.profile.name) for r in BillingProfileRole.objects.all()])
+"""
+
+
+@pytest.fixture
+def scratch_postgresql():
+    """A database of its own on the test run's PostgreSQL, dropped afterwards."""
+    import os
+
+    import psycopg
+
+    server = os.environ["DATABASE_URL"].rsplit("/", 1)[0]
+    name = f"portal_migration_{os.getpid()}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield f"{server}/{name}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_migration_gives_existing_roles_their_profiles_tenant_on_postgresql(scratch_postgresql):
+    env = {"DATABASE_URL": scratch_postgresql}
+    migrated = manage("migrate", "--no-input", "-v", "0", env=env)
+    assert migrated.returncode == 0, migrated.stderr
+    result = manage("shell", "--no-imports", "-c", FILL, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[('contoso', 'HQ')]"
+    # The composite key is there: a role of another tenant than its profile's is refused.
+    refused = manage("shell", "--no-imports", "-c", MISMATCH, env=env)
+    assert "billing_role_tenant_of_profile" in refused.stderr, refused.stderr
+
+
+MISMATCH = """
+from billing.models import BillingProfileRole
+from portal.models import Tenant
+other = Tenant.objects.create(name="Fabrikam", slug="fabrikam", country="DE")
+BillingProfileRole.objects.filter(tenant__slug="contoso").update(tenant=other)
 """
 
 
