@@ -60,7 +60,8 @@ from django.db.migrations.executor import MigrationExecutor
 call_command("migrate", "billing", "0001", verbosity=0)
 # The models as they were at billing 0001: a role without a tenant.
 old = MigrationExecutor(connection).loader.project_state(("billing", "0001_billing_profiles")).apps
-tenant = old.get_model("portal", "Tenant").objects.create(name="Contoso", slug="contoso", country="US")
+Tenant = old.get_model("portal", "Tenant")
+tenant = Tenant.objects.create(name="Contoso", slug="contoso", country="US")
 user = old.get_model("portal", "User").objects.create(email="finance@contoso.example")
 profile = old.get_model("billing", "BillingProfile").objects.create(
     tenant=tenant, name="HQ", currency="USD", contact_name="C", email="ap@example.com",
@@ -68,7 +69,8 @@ profile = old.get_model("billing", "BillingProfile").objects.create(
     postal_code="98052", country="US", invoice_emails=[], payment_method="check_wire",
     is_default=True,
 )
-old.get_model("billing", "BillingProfileRole").objects.create(profile=profile, user=user, role="reader")
+Role = old.get_model("billing", "BillingProfileRole")
+Role.objects.create(profile=profile, user=user, role="reader")
 call_command("migrate", "billing", verbosity=0)
 from billing.models import BillingProfileRole
 print([(r.tenant.slug, r.profile.name) for r in BillingProfileRole.objects.all()])
