@@ -44,16 +44,16 @@ class CountrySelect(forms.Select):
     currency warning, what its tax id is called), so the browser's script
     (static/js/billing-profile-form.js) has no table of its own."""
 
-    billed_in = ""
+    warning_for = staticmethod(lambda region: "")  # the form sets it (BillingProfileForm)
 
     def create_option(self, name, value, *args, **kwargs):
         option = super().create_option(name, value, *args, **kwargs)
         region = REGIONS.get(str(value))
-        if region is not None:
-            option["attrs"]["data-tax-id-label"] = region.tax_id_label
-            option["attrs"]["data-tax-id-hint"] = tax_id_hint(region)
-            if warning := currency_warning(region, self.billed_in):
-                option["attrs"]["data-currency-warning"] = warning
+        # "Choose a country" puts the generic words back.
+        option["attrs"]["data-tax-id-label"] = region.tax_id_label if region else TAX_ID
+        option["attrs"]["data-tax-id-hint"] = tax_id_hint(region)
+        if region is not None and (warning := self.warning_for(region)):
+            option["attrs"]["data-currency-warning"] = warning
         return option
 
 
@@ -112,7 +112,7 @@ class BillingProfileForm(CleanInputMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         # The currency a new profile of the tenant would have, or the profile's own.
         self.billed_in = self.instance.currency or (tenant.currency if tenant else "")
-        self.fields["country"].widget.billed_in = self.billed_in
+        self.fields["country"].widget.warning_for = self.warning_for
         if self.instance.pk:
             del self.fields["payment_method"]  # changed on the Payment method tab
             self.initial["invoice_emails"] = ", ".join(self.instance.invoice_emails)
@@ -173,11 +173,20 @@ class BillingProfileForm(CleanInputMixin, forms.ModelForm):
             self.add_error("country", refusal)
         return data
 
+    def warning_for(self, region: Region) -> str:
+        """What the page says once `region`'s country is chosen: for a profile already in
+        use, that it keeps its currency (the refusal a submit would get); else that the
+        currency changes, if it does."""
+        if self.instance.pk and (refusal := self.instance.country_refusal(region.code)):
+            return refusal
+        return currency_warning(region, self.billed_in)
+
     @property
     def currency_warning(self) -> str:
         """The warning for the country the form shows now (the page renders it too, so it is
         there without JavaScript and after a refused submit)."""
-        return currency_warning(REGIONS.get(self["country"].value() or ""), self.billed_in)
+        region = REGIONS.get(self["country"].value() or "")
+        return self.warning_for(region) if region else ""
 
     def values(self) -> dict:
         """The edited values, as the services take them."""

@@ -4,6 +4,8 @@ Nothing points at a billing profile yet (subscriptions, charges and invoices are
 come), so "in use" is what `BillingProfile.uses` reports; these tests make it report a use.
 """
 
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -59,3 +61,13 @@ def test_the_edit_page_refuses_the_move_and_changes_nothing(
     assert IN_USE in response.content.decode()
     profile.refresh_from_db()
     assert profile.currency == "USD"
+
+
+def test_the_edit_page_warns_with_the_refusal_before_submitting(
+    login, tenant, billing_admin, profile, in_use
+):
+    html = login(billing_admin).get(url("profile_edit", tenant, profile)).content.decode()
+    germany = re.search(r'<option value="DE"[^>]*>', html).group(0)
+    assert f'data-currency-warning="{IN_USE}"' in germany  # not "billed in EUR, not USD"
+    choose = re.search(r'<option value=""[^>]*>', html).group(0)
+    assert 'data-tax-id-label="Tax id"' in choose  # "Choose a country" puts the words back
