@@ -151,3 +151,18 @@ def test_an_admin_changes_a_role_in_its_row(live_server, page, screenshot, tenan
     assert page.evaluate("window.e2eSameDocument") is True  # the row alone was swapped
     assert Membership.objects.get(tenant=tenant, user=reader).role == Role.BILLING_ADMIN
     screenshot(page, "members_role_changed")
+
+
+def test_the_switcher_says_when_its_list_fails_and_asks_again(
+    live_server, page, tenant, other_tenant, admin
+):
+    MembershipFactory(tenant=other_tenant, user=admin, role=Role.ADMIN)
+    sign_in(page, live_server, admin, "/t/contoso/")
+    switcher = page.locator("details.tenant-switcher")
+    page.route("**/switcher/", lambda route: route.fulfill(status=503, body="down"))
+    switcher.locator("summary").click()
+    expect(switcher).to_contain_text("Could not load the list.")
+    switcher.locator("summary").click()  # closed
+    page.unroute("**/switcher/")
+    switcher.locator("summary").click()  # opened again: asked again
+    expect(switcher.get_by_role("link", name="Fabrikam")).to_be_visible()
