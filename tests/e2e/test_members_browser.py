@@ -157,10 +157,13 @@ def test_the_switcher_says_when_its_list_fails_and_asks_again(
     live_server, page, tenant, other_tenant, admin
 ):
     MembershipFactory(tenant=other_tenant, user=admin, role=Role.ADMIN)
-    sign_in(page, live_server, admin, "/t/contoso/")
-    switcher = page.locator("details.tenant-switcher")
     page.route("**/switcher/", lambda route: route.fulfill(status=503, body="down"))
-    switcher.locator("summary").click()
+    sign_in(page, live_server, admin, "/t/contoso/")
+    page.wait_for_load_state("load")  # portal.js listens
+    switcher = page.locator("details.tenant-switcher")
+    with page.expect_response("**/switcher/") as failed:
+        switcher.locator("summary").click()
+    assert failed.value.status == 503
     expect(switcher).to_contain_text("Could not load the list.")
     switcher.locator("summary").click()  # closed
     page.unroute("**/switcher/")
