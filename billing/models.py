@@ -128,6 +128,10 @@ class BillingProfile(models.Model):
             # What a role's composite foreign key (profile, tenant) points at, so a role is
             # always of its profile's tenant (the key itself: migration 0002, PostgreSQL).
             models.UniqueConstraint(fields=["id", "tenant"], name="billing_profile_id_tenant"),
+            # What a subscription's composite foreign key (profile, currency) points at: a
+            # subscription is billed in its profile's currency, and a profile that bills one
+            # keeps its currency (subscriptions migration 0001, PostgreSQL).
+            models.UniqueConstraint(fields=["id", "currency"], name="billing_profile_id_currency"),
             models.UniqueConstraint(
                 fields=["tenant"],
                 condition=Q(is_default=True),

@@ -5,6 +5,7 @@ import factory
 from billing.models import BillingProfile, BillingProfileRole, PaymentMethod, ProfileRole
 from portal.models import Invitation, Membership, PartnerRelationship, Role, Tenant, User
 from publishers.models import App, Category, Plan, Price, PricingModel, Publisher, Term
+from subscriptions.models import BoughtVia, Subscription
 
 PASSWORD = "correct-horse-battery"
 
@@ -131,3 +132,20 @@ class InvitationFactory(factory.django.DjangoModelFactory):
     tenant = None  # required: say which tenant
     email = factory.Sequence(lambda n: f"invitee{n}@example.com")
     role = Role.MEMBER
+
+
+class SubscriptionFactory(factory.django.DjangoModelFactory):
+    """A pending subscription of `billing_profile`'s tenant to a plan:
+    `SubscriptionFactory(billing_profile=profile)`; per-license plans get 5 licenses."""
+
+    class Meta:
+        model = Subscription
+
+    billing_profile = None  # required: it sets the tenant and the currency
+    tenant = factory.LazyAttribute(lambda s: s.billing_profile.tenant)
+    plan = factory.SubFactory(PlanFactory)
+    name = factory.LazyAttribute(lambda s: s.plan.app.name)
+    quantity = factory.LazyAttribute(lambda s: 5 if s.plan.app.is_per_seat else None)
+    unit_amount = 400
+    currency = factory.LazyAttribute(lambda s: s.billing_profile.currency)
+    bought_via = BoughtVia.DIRECT

@@ -1,0 +1,148 @@
+"""Subscriptions: a tenant's purchase of one plan, paid by one of its billing profiles.
+
+The status moves only through the transition services and their set-based twins, each
+checked against `lifecycle.MOVES`. The database holds what must always be true: per-license
+subscriptions have 1 to 10,000 licenses and flat-rate ones none; a disabled subscription has
+a reason and a time, no other status has a reason; the subscription's tenant and currency are
+its billing profile's (on PostgreSQL a composite foreign key each, see migration 0001).
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from billing.models import BillingProfile
+from portal.models import Tenant, TenantOwnedQuerySet
+from publishers.models import MAX_SEATS, MIN_SEATS, Plan, PricingModel
+
+from .lifecycle import DisabledReason, Status
+
+
+class BoughtVia(models.TextChoices):
+    DIRECT = "direct", "Bought in the Marketplace"
+    PARTNER = "partner", "Bought by a partner"
+    PROPOSAL = "proposal", "Bought from a proposal"
+
+
+class SubscriptionQuerySet(TenantOwnedQuerySet):
+    def active(self):
+        return self.filter(status=Status.ACTIVE)
+
+    def renewing_between(self, start, end):
+        """Active subscriptions set to renew whose term ends on a day in [start, end)."""
+        return self.active().filter(auto_renew=True, term_end__gte=start, term_end__lt=end)
+
+
+# What the database checks (the model's constraints below).
+_QUANTITY = Q(
+    pricing_model=PricingModel.FLAT_RATE, quantity__isnull=True, scheduled_quantity__isnull=True
+) | Q(
+    Q(scheduled_quantity__isnull=True)
+    | Q(scheduled_quantity__gte=MIN_SEATS, scheduled_quantity__lt=F("quantity")),
+    pricing_model=PricingModel.PER_SEAT,
+    quantity__isnull=False,  # a CHECK passes on NULL, so say it
+    quantity__gte=MIN_SEATS,
+    quantity__lte=MAX_SEATS,
+)
+_DISABLED = Q(
+    status=Status.DISABLED, disabled_reason__in=DisabledReason.values, disabled_at__isnull=False
+) | (~Q(status=Status.DISABLED) & Q(disabled_reason="", disabled_at__isnull=True))
+_TERM = (
+    Q(
+        status=Status.PENDING_ACTIVATION,
+        activated_at__isnull=True,
+        term_start__isnull=True,
+        term_end__isnull=True,
+    )
+    | Q(
+        status__in=[Status.ACTIVE, Status.SUSPENDED],
+        activated_at__isnull=False,
+        term_start__isnull=False,
+        term_end__isnull=False,
+        term_end__gt=F("term_start"),
+    )
+    | Q(status=Status.DISABLED)
+)
+_PARTNER = Q(bought_via=BoughtVia.PARTNER, bought_by_partner__isnull=False) | (
+    ~Q(bought_via=BoughtVia.PARTNER) & Q(bought_by_partner__isnull=True)
+)
+
+
+class Subscription(models.Model):
+    uuid = models.UUIDField(
+        default=uuid.uuid4, unique=True, editable=False, help_text="The id publishers see."
+    )
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="subscriptions")
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
+    name = models.CharField(max_length=200)
+    # Copied from the plan on save, so the database can check the quantity against it.
+    pricing_model = models.CharField(max_length=10, choices=PricingModel.choices, editable=False)
+    quantity = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: unlimited.")
+    scheduled_quantity = models.PositiveIntegerField(
+        null=True, blank=True, help_text="A decrease that applies at the next renewal."
+    )
+    # Frozen at purchase: the plan's price in the billing profile's currency, per license
+    # (per-seat) or per term (flat rate), in minor units. A renewal takes the day's price.
+    unit_amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    billing_profile = models.ForeignKey(
+        BillingProfile, on_delete=models.PROTECT, related_name="subscriptions"
+    )
+    status = models.CharField(
+        max_length=20, choices=Status.choices, default=Status.PENDING_ACTIVATION
+    )
+    disabled_reason = models.CharField(max_length=20, choices=DisabledReason.choices, blank=True)
+    term_start = models.DateField(null=True, blank=True)
+    term_end = models.DateField(null=True, blank=True)
+    auto_renew = models.BooleanField(default=True)
+    bought_via = models.CharField(max_length=10, choices=BoughtVia.choices)
+    bought_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    bought_by_partner = models.ForeignKey(
+        Tenant, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = SubscriptionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+        indexes = [
+            models.Index(fields=["tenant", "status"]),
+            models.Index(fields=["status", "term_end"], name="subscription_due"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="subscription_status_valid"
+            ),
+            models.CheckConstraint(condition=_QUANTITY, name="subscription_quantity_fits"),
+            models.CheckConstraint(condition=_DISABLED, name="subscription_disabled_has_reason"),
+            models.CheckConstraint(condition=_TERM, name="subscription_term_when_activated"),
+            models.CheckConstraint(
+                condition=Q(bought_via__in=BoughtVia.values) & _PARTNER,
+                name="subscription_bought_via_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.pricing_model = self.plan.pricing_model
+        if "update_fields" in kwargs and kwargs["update_fields"] is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "pricing_model"}
+        super().save(*args, **kwargs)
+
+    @property
+    def is_per_seat(self) -> bool:
+        return self.pricing_model == PricingModel.PER_SEAT
+
+    @property
+    def is_disabled(self) -> bool:
+        return self.status == Status.DISABLED
