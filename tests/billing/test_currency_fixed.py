@@ -1,7 +1,6 @@
 """Once something uses a profile its currency is fixed: one rule, asked by form and service.
 
-Nothing points at a billing profile yet (subscriptions, charges and invoices are still to
-come), so "in use" is what `BillingProfile.uses` reports; these tests make it report a use.
+"In use" is what `BillingProfile.uses` reports: here, a subscription it bills.
 """
 
 import re
@@ -13,6 +12,7 @@ from billing.forms import BillingProfileForm
 from billing.models import BillingProfile
 from billing.services import billing_profile_update
 from portal.audit import Actor
+from tests.factories import SubscriptionFactory
 
 from .test_profiles import GOOD, url
 
@@ -20,8 +20,8 @@ IN_USE = "This profile is in use, so it stays billed in USD: choose a country bi
 
 
 @pytest.fixture
-def in_use(monkeypatch):
-    monkeypatch.setattr(BillingProfile, "uses", lambda self: ["subscriptions"])
+def in_use(profile):
+    return SubscriptionFactory(billing_profile=profile)
 
 
 def test_an_unused_profile_may_move_to_any_supported_country(profile):
