@@ -83,6 +83,13 @@ ACTIONS = {
     "billing_profile.card_removed": "Card removed",
     "billing_profile.role_grant": "Billing role granted",
     "billing_profile.role_revoke": "Billing role revoked",
+    "subscription.activate": "App activated",
+    "subscription.renew": "App renewed",
+    "subscription.suspend": "App suspended",
+    "subscription.reinstate": "App reinstated",
+    "subscription.cancel": "App canceled",
+    "subscription.expire": "App expired",
+    "subscription.disable_for_non_payment": "App disabled for non-payment",
     "publisher.webhook_secret_rotate": "Webhook secret rotated",
     # Catalog edits in the Django admin (publishers/admin.py: <model>.<create|change|delete>).
     "publisher.create": "Publisher created",
@@ -117,6 +124,18 @@ KEY_WORDS = {
 # A from/to pair is a change of this field.
 FROM_TO_FIELD = {
     "member.change_role": "role",
+    **{
+        f"subscription.{t}": "status"
+        for t in (
+            "activate",
+            "renew",
+            "suspend",
+            "reinstate",
+            "cancel",
+            "expire",
+            "disable_for_non_payment",
+        )
+    },
     "billing_profile.payment_method": "payment_method",
     "billing_profile.role_grant": "role",
 }

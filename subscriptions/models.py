@@ -63,6 +63,8 @@ _TERM = (
         term_start__isnull=False,
         term_end__isnull=False,
         term_end__gt=F("term_start"),
+        anchor_day__gte=1,
+        anchor_day__lte=31,
     )
     | Q(status=Status.DISABLED)
 )
@@ -97,6 +99,9 @@ class Subscription(models.Model):
     disabled_reason = models.CharField(max_length=20, choices=DisabledReason.choices, blank=True)
     term_start = models.DateField(null=True, blank=True)
     term_end = models.DateField(null=True, blank=True)
+    # The day of the month the first term started: every later term ends on it, or on the
+    # month's last day when the month is shorter (subscriptions/terms.py).
+    anchor_day = models.PositiveSmallIntegerField(null=True, blank=True)
     auto_renew = models.BooleanField(default=True)
     bought_via = models.CharField(max_length=10, choices=BoughtVia.choices)
     bought_by = models.ForeignKey(
