@@ -373,6 +373,12 @@ class Charge(models.Model):
             models.CheckConstraint(
                 condition=Q(period_end__gt=F("period_start")), name="charge_period_valid"
             ),
+            # A term is charged once: a retried activation or renewal can't charge it again.
+            models.UniqueConstraint(
+                fields=["subscription_uuid", "period_start"],
+                condition=Q(kind__in=[ChargeKind.PURCHASE, ChargeKind.RENEWAL]),
+                name="charge_term_once",
+            ),
         ]
 
     def __str__(self):

@@ -75,6 +75,9 @@ class IllegalMove(ValidationError):
         self.transition, self.status = transition, status
         super().__init__(_words(transition, status), code="illegal_move")
 
+    def __reduce__(self):  # a Celery task's error travels pickled
+        return (IllegalMove, (self.transition, self.status))
+
 
 def _words(transition: str, status: str) -> str:
     if status == Status.DISABLED:

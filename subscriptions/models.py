@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from billing.models import BillingProfile
 from portal.models import Tenant, TenantOwnedQuerySet
-from publishers.models import MAX_SEATS, MIN_SEATS, Plan, PricingModel
+from publishers.models import MAX_SEATS, MIN_SEATS, Plan, PricingModel, Term
 
 from .lifecycle import DisabledReason, Status
 
@@ -30,6 +30,11 @@ class BoughtVia(models.TextChoices):
 class SubscriptionQuerySet(TenantOwnedQuerySet):
     def active(self):
         return self.filter(status=Status.ACTIVE)
+
+    def due_by(self, day):
+        """Active subscriptions whose term has ended by `day`: those a sweep renews or lets
+        expire, overdue ones (a day the sweep missed) included."""
+        return self.active().filter(term_end__lte=day)
 
     def renewing_between(self, start, end):
         """Active subscriptions set to renew whose term ends on a day in [start, end)."""
@@ -56,6 +61,7 @@ _TERM = (
         activated_at__isnull=True,
         term_start__isnull=True,
         term_end__isnull=True,
+        anchor_day__isnull=True,
     )
     | Q(
         status__in=[Status.ACTIVE, Status.SUSPENDED],
@@ -63,6 +69,7 @@ _TERM = (
         term_start__isnull=False,
         term_end__isnull=False,
         term_end__gt=F("term_start"),
+        anchor_day__isnull=False,
         anchor_day__gte=1,
         anchor_day__lte=31,
     )
@@ -82,6 +89,8 @@ class Subscription(models.Model):
     name = models.CharField(max_length=200)
     # Copied from the plan on save, so the database can check the quantity against it.
     pricing_model = models.CharField(max_length=10, choices=PricingModel.choices, editable=False)
+    # Frozen at purchase: a later edit of the plan's term changes no subscription's terms.
+    term = models.CharField(max_length=3, choices=Term.choices)
     quantity = models.PositiveIntegerField(null=True, blank=True, help_text="Empty: unlimited.")
     scheduled_quantity = models.PositiveIntegerField(
         null=True, blank=True, help_text="A decrease that applies at the next renewal."
@@ -126,6 +135,9 @@ class Subscription(models.Model):
             models.CheckConstraint(
                 condition=Q(status__in=Status.values), name="subscription_status_valid"
             ),
+            models.CheckConstraint(
+                condition=Q(term__in=Term.values), name="subscription_term_valid"
+            ),
             models.CheckConstraint(condition=_QUANTITY, name="subscription_quantity_fits"),
             models.CheckConstraint(condition=_DISABLED, name="subscription_disabled_has_reason"),
             models.CheckConstraint(condition=_TERM, name="subscription_term_when_activated"),
@@ -140,6 +152,7 @@ class Subscription(models.Model):
 
     def save(self, *args, **kwargs):
         self.pricing_model = self.plan.pricing_model
+        self.term = self.term or self.plan.term
         if "update_fields" in kwargs and kwargs["update_fields"] is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "pricing_model"}
         super().save(*args, **kwargs)

@@ -9,6 +9,7 @@ the clock, given by tests; the services read it once.
 
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -56,8 +57,26 @@ def _licenses(subscription: Subscription) -> str:
 
 
 def _description(subscription: Subscription, start, end) -> str:
-    plan = subscription.plan
-    return f"{plan.app.name}, {plan.name}: {_licenses(subscription)}, {start} to {end}"
+    """ "Ledger Pro, Team: 5 licenses, 2027-01-31 to 2027-02-27": the days served, the last
+    one included (a term's `end` is the next term's first day)."""
+    plan, last = subscription.plan, end - datetime.timedelta(days=1)
+    return f"{plan.app.name}, {plan.name}: {_licenses(subscription)}, {start} to {last}"
+
+
+def _charge_term(subscription: Subscription, kind: str, now) -> None:
+    """The charge for the whole of the subscription's current term."""
+    charge_create(
+        at=now,
+        profile=subscription.billing_profile,
+        subscription_uuid=subscription.uuid,
+        kind=kind,
+        description=_description(subscription, subscription.term_start, subscription.term_end),
+        quantity=subscription.quantity,
+        unit_amount=subscription.unit_amount,
+        amount=_term_amount(subscription),
+        period_start=subscription.term_start,
+        period_end=subscription.term_end,
+    )
 
 
 def _move(subscription, transition, actor: Actor, now, *, data=None, fields=()):
@@ -94,31 +113,30 @@ def subscription_activate(*, subscription: Subscription, actor: Actor, now=None)
         check_move(Transition.ACTIVATE, sub.status)
         start = _utc_day(now)
         sub.activated_at, sub.term_start, sub.anchor_day = now, start, start.day
-        sub.term_end = term_end(start, sub.plan.term)
+        sub.term_end = term_end(start, sub.term)
         fields = ["activated_at", "term_start", "term_end", "anchor_day"]
         _move(sub, Transition.ACTIVATE, actor, now, fields=fields)
-        charge_create(
-            profile=sub.billing_profile,
-            subscription_uuid=sub.uuid,
-            kind=ChargeKind.PURCHASE,
-            description=_description(sub, sub.term_start, sub.term_end),
-            quantity=sub.quantity,
-            unit_amount=sub.unit_amount,
-            amount=_term_amount(sub),
-            period_start=sub.term_start,
-            period_end=sub.term_end,
-        )
+        _charge_term(sub, ChargeKind.PURCHASE, now)
     return sub
 
 
+class NotDue(ValidationError):
+    """A renewal asked before the term has ended, or of one set not to renew."""
+
+
 def subscription_renew(*, subscription: Subscription, actor: Actor, now=None) -> Subscription:
-    """A new term from the old end (the anchor day kept): a scheduled decrease applies first,
-    and the unit price becomes the plan's price of the day in the subscription's currency
-    (kept as it was if the plan no longer has one in it)."""
+    """A new term from the old end (the anchor day kept), once the term has ended: a
+    scheduled decrease applies first, and the unit price becomes the plan's price of the day
+    in the subscription's currency (kept as it was if the plan no longer has one in it).
+    Asked again for the same term (a retried task), it refuses with NotDue: nothing doubles."""
     now = now or timezone.now()
     with transaction.atomic():
         sub = _locked(subscription)
         check_move(Transition.RENEW, sub.status)
+        if not sub.auto_renew:
+            raise NotDue("This app is set not to renew: it expires at the end of its term.")
+        if sub.term_end > _utc_day(now):
+            raise NotDue(f"This app's term runs until {sub.term_end}: it isn't due to renew.")
         data = {}
         if sub.scheduled_quantity is not None:
             sub.quantity, sub.scheduled_quantity = sub.scheduled_quantity, None
@@ -127,20 +145,10 @@ def subscription_renew(*, subscription: Subscription, actor: Actor, now=None) ->
         if price is not None and price.amount != sub.unit_amount:
             sub.unit_amount = data["unit_amount"] = price.amount
         sub.term_start = sub.term_end
-        sub.term_end = term_end(sub.term_start, sub.plan.term, anchor_day=sub.anchor_day)
+        sub.term_end = term_end(sub.term_start, sub.term, anchor_day=sub.anchor_day)
         fields = ["quantity", "scheduled_quantity", "unit_amount", "term_start", "term_end"]
         _move(sub, Transition.RENEW, actor, now, data=data, fields=fields)
-        charge_create(
-            profile=sub.billing_profile,
-            subscription_uuid=sub.uuid,
-            kind=ChargeKind.RENEWAL,
-            description=_description(sub, sub.term_start, sub.term_end),
-            quantity=sub.quantity,
-            unit_amount=sub.unit_amount,
-            amount=_term_amount(sub),
-            period_start=sub.term_start,
-            period_end=sub.term_end,
-        )
+        _charge_term(sub, ChargeKind.RENEWAL, now)
     return sub
 
 
@@ -164,42 +172,46 @@ subscription_disable_for_non_payment = _plain(Transition.DISABLE_FOR_NON_PAYMENT
 subscription_disable_for_non_payment.__doc__ = "Still unpaid after suspension: disabled."
 
 
-def cancel_credit(subscription: Subscription, now) -> tuple[int, datetime.date | None]:
-    """What a cancel gives back now, in minor units (>= 0), and from which day: nothing
-    before activation (nothing was charged); the whole first charge within 72 hours of
-    activation; the unused part of the term within 7 days of a renewal; later nothing."""
+def cancel_credit(subscription: Subscription, now) -> tuple[int, Charge | None, datetime.date]:
+    """What a cancel gives back now, in minor units (>= 0), the charge it credits and the
+    first day credited: nothing before activation (nothing was charged); the whole first
+    charge within 72 hours of activation; the unused part of the term within 7 days of a
+    renewal; later nothing."""
+    none = (0, None, _utc_day(now))
     if subscription.status == Status.PENDING_ACTIVATION or subscription.activated_at is None:
-        return 0, None
+        return none
     charges = Charge.objects.of_subscription(subscription.uuid).filter(
         period_start=subscription.term_start
     )
     if subscription.term_start == _utc_day(subscription.activated_at):  # the first term
         purchase = charges.filter(kind=ChargeKind.PURCHASE).first()
         if purchase is None or now - subscription.activated_at > FIRST_TERM_FULL_CREDIT:
-            return 0, None
-        return purchase.amount, subscription.term_start
+            return none
+        return purchase.amount, purchase, subscription.term_start
     renewed_at = datetime.datetime.combine(subscription.term_start, datetime.time(), datetime.UTC)
     renewal = charges.filter(kind=ChargeKind.RENEWAL).first()
     if renewal is None or now - renewed_at > AFTER_RENEWAL_CREDIT:
-        return 0, None
-    on = _utc_day(now)
+        return none
+    on = max(_utc_day(now), subscription.term_start)
     credit = prorate(
         renewal.amount, term_start=subscription.term_start, term_end=subscription.term_end, on=on
     )
-    return credit, on
+    return credit, renewal, on
 
 
 def subscription_cancel(*, subscription: Subscription, actor: Actor, now=None) -> Subscription:
-    """The customer cancels: disabled at once, with the credit `cancel_credit` says."""
+    """The customer cancels: disabled at once, with the credit `cancel_credit` says, to the
+    billing profile the credited charge was made to."""
     now = now or timezone.now()
     with transaction.atomic():
         sub = _locked(subscription)
         check_move(Transition.CANCEL, sub.status)
-        credit, since = cancel_credit(sub, now)
+        credit, credited, since = cancel_credit(sub, now)
         _move(sub, Transition.CANCEL, actor, now, data={"credit": credit} if credit else None)
         if credit:
             charge_create(
-                profile=sub.billing_profile,
+                at=now,
+                profile=credited.billing_profile,
                 subscription_uuid=sub.uuid,
                 kind=ChargeKind.CANCEL_CREDIT,
                 description=f"Canceled: {_description(sub, since, sub.term_end)}",

@@ -133,6 +133,11 @@ class Migration(migrations.Migration):
                         condition=models.Q(("period_end__gt", models.F("period_start"))),
                         name="charge_period_valid",
                     ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("kind__in", ["purchase", "renewal"])),
+                        fields=("subscription_uuid", "period_start"),
+                        name="charge_term_once",
+                    ),
                 ],
             },
         ),

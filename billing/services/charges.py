@@ -17,9 +17,11 @@ def charge_create(
     period_start: datetime.date,
     period_end: datetime.date,
     quantity: int | None = None,
+    at=None,
 ) -> Charge:
     """A charge to `profile`, in its tenant and currency. `amount` is the signed total in
-    minor units: a credit (a removed quantity, a cancel's credit) is negative or zero."""
+    minor units: a credit (a removed quantity, a cancel's credit) is negative or zero. `at`
+    is the caller's clock (default: now)."""
     if (kind in CREDIT_KINDS) != (amount < 0) and amount != 0:
         raise ValueError(f"A {kind} charge of {amount} has the wrong sign.")
     return Charge.objects.create(
@@ -34,4 +36,5 @@ def charge_create(
         currency=profile.currency,
         period_start=period_start,
         period_end=period_end,
+        **({"created_at": at} if at is not None else {}),
     )

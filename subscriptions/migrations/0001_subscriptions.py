@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("billing", "0003_profile_id_currency"),
+        ("billing", "0004_charges"),
         ("portal", "0005_auditevent_operator"),
         ("publishers", "0002_plan_bounds_one_rule"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
@@ -75,6 +75,10 @@ class Migration(migrations.Migration):
                         editable=False,
                         max_length=10,
                     ),
+                ),
+                (
+                    "term",
+                    models.CharField(choices=[("P1M", "Monthly"), ("P1Y", "Annual")], max_length=3),
                 ),
                 (
                     "quantity",
@@ -119,6 +123,7 @@ class Migration(migrations.Migration):
                 ),
                 ("term_start", models.DateField(blank=True, null=True)),
                 ("term_end", models.DateField(blank=True, null=True)),
+                ("anchor_day", models.PositiveSmallIntegerField(blank=True, null=True)),
                 ("auto_renew", models.BooleanField(default=True)),
                 (
                     "bought_via",
@@ -200,6 +205,10 @@ class Migration(migrations.Migration):
                         name="subscription_status_valid",
                     ),
                     models.CheckConstraint(
+                        condition=models.Q(("term__in", ["P1M", "P1Y"])),
+                        name="subscription_term_valid",
+                    ),
+                    models.CheckConstraint(
                         condition=models.Q(
                             models.Q(
                                 ("pricing_model", "flat_rate"),
@@ -244,12 +253,16 @@ class Migration(migrations.Migration):
                         condition=models.Q(
                             models.Q(
                                 ("activated_at__isnull", True),
+                                ("anchor_day__isnull", True),
                                 ("status", "pending_activation"),
                                 ("term_end__isnull", True),
                                 ("term_start__isnull", True),
                             ),
                             models.Q(
                                 ("activated_at__isnull", False),
+                                ("anchor_day__gte", 1),
+                                ("anchor_day__isnull", False),
+                                ("anchor_day__lte", 31),
                                 ("status__in", ["active", "suspended"]),
                                 ("term_end__gt", models.F("term_start")),
                                 ("term_end__isnull", False),

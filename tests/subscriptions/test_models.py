@@ -1,6 +1,7 @@
 """What the database holds true of every subscription, whoever writes it."""
 
 import datetime
+from datetime import date
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -87,12 +88,11 @@ def test_an_active_subscription_has_its_term_and_activation(profile):
         term_end=TODAY,  # a term ends after it starts
     )
     refused(billing_profile=profile, term_start=TODAY, term_end=TODAY.replace(year=2027))
+    term = {"activated_at": timezone.now(), "term_start": TODAY, "term_end": date(2027, 1, 2)}
+    refused(billing_profile=profile, status=Status.ACTIVE, **term)  # no anchor day
+    refused(billing_profile=profile, anchor_day=2)  # pending: no anchor yet
     active = SubscriptionFactory(
-        billing_profile=profile,
-        status=Status.ACTIVE,
-        activated_at=timezone.now(),
-        term_start=TODAY,
-        term_end=datetime.date(2027, 1, 2),
+        billing_profile=profile, status=Status.ACTIVE, anchor_day=2, **term
     )
     assert Subscription.objects.active().get() == active
 
@@ -128,14 +128,17 @@ def test_for_tenant_and_renewing_between(profile, other_tenant):
             activated_at=timezone.now(),
             term_start=term_end - datetime.timedelta(days=30),
             term_end=term_end,
+            anchor_day=term_end.day,
             **values,
         )
 
     due = active(TODAY)
-    active(TODAY, auto_renew=False)  # expires instead
+    ended = active(TODAY, auto_renew=False)  # expires instead
     active(TODAY + datetime.timedelta(days=1))  # tomorrow
+    overdue = active(TODAY - datetime.timedelta(days=3))  # a day the sweep missed
     SubscriptionFactory(billing_profile=BillingProfileFactory(tenant=other_tenant))
     window = Subscription.objects.renewing_between(TODAY, TODAY + datetime.timedelta(days=1))
     assert list(window) == [due]
-    assert Subscription.objects.for_tenant(profile.tenant).count() == 3
+    assert set(Subscription.objects.due_by(TODAY)) == {due, ended, overdue}
+    assert Subscription.objects.for_tenant(profile.tenant).count() == 4
     assert Subscription.objects.for_tenant(other_tenant).count() == 1

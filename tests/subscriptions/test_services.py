@@ -8,7 +8,7 @@ import pytest
 from billing.models import Charge, ChargeKind
 from portal.audit import Actor
 from portal.models import AuditEvent
-from publishers.models import PricingModel, Term
+from publishers.models import Plan, PricingModel, Term
 from subscriptions import services
 from subscriptions.lifecycle import DisabledReason, IllegalMove, Status
 from tests.factories import AppFactory, BillingProfileFactory, PlanFactory, SubscriptionFactory
@@ -169,3 +169,51 @@ def test_the_term_starts_on_the_utc_day_whatever_the_clocks_zone(seats):
     when = datetime.datetime(2027, 3, 1, 7, 0, tzinfo=tokyo)  # Feb 28, 22:00 UTC
     sub = services.subscription_activate(subscription=seats, actor=SYSTEM, now=when)
     assert (sub.term_start, sub.anchor_day) == (datetime.date(2027, 2, 28), 28)
+
+
+def test_a_renewal_asked_twice_or_early_changes_nothing(seats):
+    sub = services.subscription_activate(subscription=seats, actor=SYSTEM, now=at(2027, 1, 31))
+    with pytest.raises(services.NotDue, match="isn't due to renew"):
+        services.subscription_renew(subscription=sub, actor=SYSTEM, now=at(2027, 2, 27))
+    services.subscription_renew(subscription=sub, actor=SYSTEM, now=at(2027, 2, 28))
+    with pytest.raises(services.NotDue):  # a retried task: the same term is not charged twice
+        services.subscription_renew(subscription=sub, actor=SYSTEM, now=at(2027, 2, 28, 1))
+    sub.refresh_from_db()
+    assert sub.term_end == datetime.date(2027, 3, 31)
+    assert [kind for kind, _, _ in charges(sub)] == [ChargeKind.PURCHASE, ChargeKind.RENEWAL]
+    sub.auto_renew = False
+    sub.save(update_fields=["auto_renew"])
+    with pytest.raises(services.NotDue, match="set not to renew"):
+        services.subscription_renew(subscription=sub, actor=SYSTEM, now=at(2027, 3, 31))
+
+
+def test_a_plan_edited_later_keeps_the_subscriptions_term(seats):
+    sub = services.subscription_activate(subscription=seats, actor=SYSTEM, now=at(2027, 1, 10))
+    Plan.objects.filter(pk=sub.plan_id).update(term=Term.ANNUAL)  # an admin edit
+    sub = services.subscription_renew(subscription=sub, actor=SYSTEM, now=at(2027, 2, 10))
+    assert (sub.term, sub.term_end) == (Term.MONTHLY, datetime.date(2027, 3, 10))
+
+
+def test_a_cancel_credits_the_profile_the_charge_was_made_to(seats, tenant):
+    first = seats.billing_profile
+    sub = services.subscription_activate(subscription=seats, actor=SYSTEM, now=ACTIVATED)
+    moved = BillingProfileFactory(tenant=tenant)
+    sub.billing_profile = moved
+    sub.save(update_fields=["billing_profile"])
+    services.subscription_cancel(subscription=sub, actor=SYSTEM, now=ACTIVATED)
+    credit = Charge.objects.get(kind=ChargeKind.CANCEL_CREDIT)
+    assert (credit.billing_profile, credit.amount) == (first, -4500)
+    assert credit.created_at == ACTIVATED  # the given clock
+
+
+def test_a_refused_move_survives_pickling(seats):
+    import pickle
+
+    with pytest.raises(IllegalMove) as refused:
+        services.subscription_reinstate(subscription=seats, actor=SYSTEM)
+    again = pickle.loads(pickle.dumps(refused.value))
+    assert (again.transition, again.status, again.message) == (
+        refused.value.transition,
+        refused.value.status,
+        refused.value.message,
+    )
