@@ -355,6 +355,11 @@ class Charge(models.Model):
     currency = models.CharField(max_length=3)
     period_start = models.DateField()
     period_end = models.DateField(help_text="Excluded: the day after the last day served.")
+    # The charge a credit gives back (part of): the "Invoices" issue puts the credit on a
+    # credit note against the invoice that billed it.
+    credits = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="credited_by"
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     objects = ChargeQuerySet.as_manager()
@@ -372,6 +377,10 @@ class Charge(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(period_end__gt=F("period_start")), name="charge_period_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(credits__isnull=True) | Q(kind__in=CREDIT_KINDS),
+                name="charge_only_credits_credit",
             ),
             # A term is charged once: a retried activation or renewal can't charge it again.
             models.UniqueConstraint(

@@ -15,6 +15,7 @@ from django.core.exceptions import FieldDoesNotExist
 
 from .client_ip import client_ip
 from .models import ActorType, AuditEvent, Tenant, User
+from .money import format_money
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,8 @@ def _text(model, key, value) -> str:
         return "Yes" if value else "No"
     if isinstance(value, list | tuple):
         return ", ".join(t for t in (_text(model, key, v) for v in value) if t)
+    if isinstance(value, dict) and set(value) == {"amount", "currency"}:
+        return format_money(int(value["amount"]), str(value["currency"]))  # a service's money
     if isinstance(value, dict):
         return ", ".join(f"{_label(model, k)} {_text(model, k, v)}" for k, v in value.items())
     field = _field(model, key)

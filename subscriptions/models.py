@@ -59,6 +59,7 @@ _TERM = (
     Q(
         status=Status.PENDING_ACTIVATION,
         activated_at__isnull=True,
+        term_started_at__isnull=True,
         term_start__isnull=True,
         term_end__isnull=True,
         anchor_day__isnull=True,
@@ -66,6 +67,7 @@ _TERM = (
     | Q(
         status__in=[Status.ACTIVE, Status.SUSPENDED],
         activated_at__isnull=False,
+        term_started_at__isnull=False,
         term_start__isnull=False,
         term_end__isnull=False,
         term_end__gt=F("term_start"),
@@ -121,6 +123,10 @@ class Subscription(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     activated_at = models.DateTimeField(null=True, blank=True)
+    # When the current term began: at activation, then at each renewal as it happened (a
+    # late sweep or a reinstatement renews after the term's first day). The windows that
+    # count from "the last renewal" count from here.
+    term_started_at = models.DateTimeField(null=True, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
 
     objects = SubscriptionQuerySet.as_manager()

@@ -36,6 +36,11 @@ def _locked(subscription: Subscription) -> Subscription:
     )
 
 
+def _money(amount: int, currency: str) -> dict:
+    """An amount as the audit log keeps it, so the page can show it as money."""
+    return {"amount": amount, "currency": currency}
+
+
 def _utc_day(moment: datetime.datetime) -> datetime.date:
     """Terms are UTC calendar days, whatever time zone the moment was given in."""
     return moment.astimezone(datetime.UTC).date()
@@ -112,9 +117,10 @@ def subscription_activate(*, subscription: Subscription, actor: Actor, now=None)
         sub = _locked(subscription)
         check_move(Transition.ACTIVATE, sub.status)
         start = _utc_day(now)
-        sub.activated_at, sub.term_start, sub.anchor_day = now, start, start.day
+        sub.activated_at = sub.term_started_at = now
+        sub.term_start, sub.anchor_day = start, start.day
         sub.term_end = term_end(start, sub.term)
-        fields = ["activated_at", "term_start", "term_end", "anchor_day"]
+        fields = ["activated_at", "term_started_at", "term_start", "term_end", "anchor_day"]
         _move(sub, Transition.ACTIVATE, actor, now, fields=fields)
         _charge_term(sub, ChargeKind.PURCHASE, now)
     return sub
@@ -143,10 +149,12 @@ def subscription_renew(*, subscription: Subscription, actor: Actor, now=None) ->
             data["quantity"] = sub.quantity
         price = Price.objects.filter(plan=sub.plan, currency=sub.currency).first()
         if price is not None and price.amount != sub.unit_amount:
-            sub.unit_amount = data["unit_amount"] = price.amount
-        sub.term_start = sub.term_end
+            sub.unit_amount = price.amount
+            data["unit_amount"] = _money(price.amount, sub.currency)
+        sub.term_start, sub.term_started_at = sub.term_end, now
         sub.term_end = term_end(sub.term_start, sub.term, anchor_day=sub.anchor_day)
         fields = ["quantity", "scheduled_quantity", "unit_amount", "term_start", "term_end"]
+        fields.append("term_started_at")
         _move(sub, Transition.RENEW, actor, now, data=data, fields=fields)
         _charge_term(sub, ChargeKind.RENEWAL, now)
     return sub
@@ -188,9 +196,8 @@ def cancel_credit(subscription: Subscription, now) -> tuple[int, Charge | None, 
         if purchase is None or now - subscription.activated_at > FIRST_TERM_FULL_CREDIT:
             return none
         return purchase.amount, purchase, subscription.term_start
-    renewed_at = datetime.datetime.combine(subscription.term_start, datetime.time(), datetime.UTC)
     renewal = charges.filter(kind=ChargeKind.RENEWAL).first()
-    if renewal is None or now - renewed_at > AFTER_RENEWAL_CREDIT:
+    if renewal is None or now - subscription.term_started_at > AFTER_RENEWAL_CREDIT:
         return none
     on = max(_utc_day(now), subscription.term_start)
     credit = prorate(
@@ -207,7 +214,8 @@ def subscription_cancel(*, subscription: Subscription, actor: Actor, now=None) -
         sub = _locked(subscription)
         check_move(Transition.CANCEL, sub.status)
         credit, credited, since = cancel_credit(sub, now)
-        _move(sub, Transition.CANCEL, actor, now, data={"credit": credit} if credit else None)
+        data = {"credit": _money(credit, sub.currency)} if credit else None
+        _move(sub, Transition.CANCEL, actor, now, data=data)
         if credit:
             charge_create(
                 at=now,
@@ -220,5 +228,6 @@ def subscription_cancel(*, subscription: Subscription, actor: Actor, now=None) -
                 amount=-credit,
                 period_start=since,
                 period_end=sub.term_end,
+                credits=credited,
             )
     return sub

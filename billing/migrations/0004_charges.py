@@ -85,6 +85,16 @@ class Migration(migrations.Migration):
                     ),
                 ),
                 (
+                    "credits",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="credited_by",
+                        to="billing.charge",
+                    ),
+                ),
+                (
                     "tenant",
                     models.ForeignKey(
                         on_delete=django.db.models.deletion.PROTECT,
@@ -132,6 +142,14 @@ class Migration(migrations.Migration):
                     models.CheckConstraint(
                         condition=models.Q(("period_end__gt", models.F("period_start"))),
                         name="charge_period_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("credits__isnull", True),
+                            ("kind__in", ("remove_quantity", "cancel_credit")),
+                            _connector="OR",
+                        ),
+                        name="charge_only_credits_credit",
                     ),
                     models.UniqueConstraint(
                         condition=models.Q(("kind__in", ["purchase", "renewal"])),

@@ -141,6 +141,7 @@ class Migration(migrations.Migration):
                     models.DateTimeField(default=django.utils.timezone.now, editable=False),
                 ),
                 ("activated_at", models.DateTimeField(blank=True, null=True)),
+                ("term_started_at", models.DateTimeField(blank=True, null=True)),
                 ("disabled_at", models.DateTimeField(blank=True, null=True)),
                 (
                     "billing_profile",
@@ -257,6 +258,7 @@ class Migration(migrations.Migration):
                                 ("status", "pending_activation"),
                                 ("term_end__isnull", True),
                                 ("term_start__isnull", True),
+                                ("term_started_at__isnull", True),
                             ),
                             models.Q(
                                 ("activated_at__isnull", False),
@@ -267,6 +269,7 @@ class Migration(migrations.Migration):
                                 ("term_end__gt", models.F("term_start")),
                                 ("term_end__isnull", False),
                                 ("term_start__isnull", False),
+                                ("term_started_at__isnull", False),
                             ),
                             ("status", "disabled"),
                             _connector="OR",

@@ -88,7 +88,13 @@ def test_an_active_subscription_has_its_term_and_activation(profile):
         term_end=TODAY,  # a term ends after it starts
     )
     refused(billing_profile=profile, term_start=TODAY, term_end=TODAY.replace(year=2027))
-    term = {"activated_at": timezone.now(), "term_start": TODAY, "term_end": date(2027, 1, 2)}
+    now = timezone.now()
+    term = {
+        "activated_at": now,
+        "term_started_at": now,
+        "term_start": TODAY,
+        "term_end": date(2027, 1, 2),
+    }
     refused(billing_profile=profile, status=Status.ACTIVE, **term)  # no anchor day
     refused(billing_profile=profile, anchor_day=2)  # pending: no anchor yet
     active = SubscriptionFactory(
@@ -126,6 +132,7 @@ def test_for_tenant_and_renewing_between(profile, other_tenant):
             billing_profile=profile,
             status=Status.ACTIVE,
             activated_at=timezone.now(),
+            term_started_at=timezone.now(),
             term_start=term_end - datetime.timedelta(days=30),
             term_end=term_end,
             anchor_day=term_end.day,

@@ -6,7 +6,7 @@ import datetime
 import pytest
 
 from billing.models import Charge, ChargeKind
-from portal.audit import Actor
+from portal.audit import Actor, event_details
 from portal.models import AuditEvent
 from publishers.models import Plan, PricingModel, Term
 from subscriptions import services
@@ -68,7 +68,12 @@ def test_renewals_keep_the_anchor_take_the_days_price_and_apply_a_scheduled_decr
     assert (sub.quantity, sub.scheduled_quantity, sub.unit_amount) == (3, None, 1000)
     assert charges(sub)[-1] == (ChargeKind.RENEWAL, 3000, datetime.date(2027, 2, 28))
     event = AuditEvent.objects.get(verb="subscription.renew")
-    assert event.data == {"name": "Ledger Pro", "quantity": 3, "unit_amount": 1000}
+    assert event.data == {
+        "name": "Ledger Pro",
+        "quantity": 3,
+        "unit_amount": {"amount": 1000, "currency": "USD"},
+    }
+    assert "Unit amount: $10.00" in [str(detail) for detail in event_details(event)]
 
 
 def test_an_annual_flat_rate_term_is_charged_once_a_year(tenant):
@@ -217,3 +222,27 @@ def test_a_refused_move_survives_pickling(seats):
         refused.value.status,
         refused.value.message,
     )
+
+
+def test_the_credit_names_the_charge_it_gives_back_and_reads_as_money(seats):
+    sub = services.subscription_activate(subscription=seats, actor=SYSTEM, now=ACTIVATED)
+    services.subscription_cancel(subscription=sub, actor=SYSTEM, now=ACTIVATED)
+    purchase = Charge.objects.get(kind=ChargeKind.PURCHASE)
+    assert Charge.objects.get(kind=ChargeKind.CANCEL_CREDIT).credits == purchase
+    event = AuditEvent.objects.get(verb="subscription.cancel")
+    assert [str(detail) for detail in event_details(event)] == [
+        "Status: Active → Disabled",
+        "Credit: $45.00",
+    ]
+
+
+def test_the_7_days_count_from_when_the_renewal_happened(seats):
+    sub = services.subscription_activate(subscription=seats, actor=SYSTEM, now=ACTIVATED)
+    late = at(2027, 6, 15)  # the term ended Jun 10; the sweep came five days late
+    sub = services.subscription_renew(subscription=sub, actor=SYSTEM, now=late)
+    assert sub.term_start == datetime.date(2027, 6, 10)
+    services.subscription_cancel(
+        subscription=sub, actor=SYSTEM, now=late + datetime.timedelta(days=6)
+    )
+    credit = Charge.objects.get(kind=ChargeKind.CANCEL_CREDIT)
+    assert credit.amount == -2850  # 19 of 30 days left on Jun 21
