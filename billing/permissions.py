@@ -8,9 +8,7 @@ but permissions; invoice managers read and pay invoices; readers read.
 
 from dataclasses import dataclass
 
-from django.db.models import Q
-
-from portal.models import Membership, PartnerRelationship, Role, User
+from portal.models import Membership, Role, User
 
 from .models import TENANT_ROLE_ON_PROFILES, BillingProfile, BillingProfileRole, ProfileRole
 
@@ -137,22 +135,20 @@ def people_with_access(profile: BillingProfile, *, inherited=True) -> list[Profi
         .filter(profile=profile)
         .select_related("user")
     }
-    members = Membership.objects.for_tenant(profile.tenant_id).values("user")
-    partners = PartnerRelationship.objects.active().filter(customer=profile.tenant_id)
-    inheriting = Membership.objects.filter(
-        Q(tenant=profile.tenant_id, role__in=list(TENANT_ROLE_ON_PROFILES))
-        # A partner's people act as billing admins, unless they are members here too.
-        | Q(tenant__in=partners.values("partner"), role__in=Membership.PARTNER_ROLES)
-        & ~Q(user__in=members)
-    ).select_related("user", "tenant")
+    own = Membership.objects.for_tenant(profile.tenant_id).filter(
+        role__in=list(TENANT_ROLE_ON_PROFILES)
+    )
+    partners = Membership.objects.acting_for_partners_in(profile.tenant_id)
+    inheriting = (own | partners).select_related("user", "tenant")
     by_user = {}
     for membership in inheriting if inherited else ():
         if membership.tenant_id == profile.tenant_id:
             role = TENANT_ROLE_ON_PROFILES[membership.role]
             through = f"Through tenant role: {membership.get_role_display()}"
         else:
-            role = TENANT_ROLE_ON_PROFILES[Role.BILLING_ADMIN]
-            through = f"Through partner {membership.tenant.name}: {Role.BILLING_ADMIN.label}"
+            acts_as = Role(Membership.PARTNER_ACTS_AS)
+            role = TENANT_ROLE_ON_PROFILES[acts_as]
+            through = f"Through partner {membership.tenant.name}: {acts_as.label}"
         by_user.setdefault(membership.user_id, (membership.user, role, through))
     people = []
     for user_id in grants.keys() | by_user.keys():

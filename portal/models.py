@@ -163,15 +163,27 @@ class MembershipQuerySet(TenantOwnedQuerySet):
         )
         if link is None:
             return None
-        membership = Membership(user=user, tenant=tenant, role=Role.BILLING_ADMIN)
+        membership = Membership(user=user, tenant=tenant, role=Membership.PARTNER_ACTS_AS)
         membership.via_partner = link.partner
         return membership
+
+    def acting_for_partners_in(self, tenant):
+        """The partner memberships through which people act in `tenant` (as
+        `PARTNER_ACTS_AS`): admins and billing admins of its active partners who are not
+        members of `tenant` themselves (a member acts as the member they are, as `of_user_in`
+        finds them first)."""
+        partners = PartnerRelationship.objects.active().filter(customer=tenant).values("partner")
+        members = Membership.objects.filter(tenant=tenant).values("user")
+        return self.filter(tenant__in=partners, role__in=Membership.PARTNER_ROLES).exclude(
+            user__in=members
+        )
 
 
 class Membership(models.Model):
     """A user's place in a tenant, with one tenant-wide role."""
 
     PARTNER_ROLES = (Role.ADMIN, Role.BILLING_ADMIN)
+    PARTNER_ACTS_AS = Role.BILLING_ADMIN  # the role a partner's people have in a customer
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
