@@ -7,6 +7,7 @@ a reason and a time, no other status has a reason; the subscription's tenant and
 its billing profile's (on PostgreSQL a composite foreign key each, see migration 0001).
 """
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -62,7 +63,6 @@ _TERM = (
         term_started_at__isnull=True,
         term_start__isnull=True,
         term_end__isnull=True,
-        anchor_day__isnull=True,
     )
     | Q(
         status__in=[Status.ACTIVE, Status.SUSPENDED],
@@ -71,9 +71,6 @@ _TERM = (
         term_start__isnull=False,
         term_end__isnull=False,
         term_end__gt=F("term_start"),
-        anchor_day__isnull=False,
-        anchor_day__gte=1,
-        anchor_day__lte=31,
     )
     | Q(status=Status.DISABLED)
 )
@@ -110,9 +107,6 @@ class Subscription(models.Model):
     disabled_reason = models.CharField(max_length=20, choices=DisabledReason.choices, blank=True)
     term_start = models.DateField(null=True, blank=True)
     term_end = models.DateField(null=True, blank=True)
-    # The day of the month the first term started: every later term ends on it, or on the
-    # month's last day when the month is shorter (subscriptions/terms.py).
-    anchor_day = models.PositiveSmallIntegerField(null=True, blank=True)
     auto_renew = models.BooleanField(default=True)
     bought_via = models.CharField(max_length=10, choices=BoughtVia.choices)
     bought_by = models.ForeignKey(
@@ -162,6 +156,14 @@ class Subscription(models.Model):
         if "update_fields" in kwargs and kwargs["update_fields"] is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "pricing_model"}
         super().save(*args, **kwargs)
+
+    @property
+    def anchor_day(self) -> int | None:
+        """The day of the month the first term started (the UTC day of activation): every
+        later term ends on it, or on the month's last day when the month is shorter."""
+        if self.activated_at is None:
+            return None
+        return self.activated_at.astimezone(datetime.UTC).day
 
     @property
     def is_per_seat(self) -> bool:

@@ -118,9 +118,9 @@ def subscription_activate(*, subscription: Subscription, actor: Actor, now=None)
         check_move(Transition.ACTIVATE, sub.status)
         start = _utc_day(now)
         sub.activated_at = sub.term_started_at = now
-        sub.term_start, sub.anchor_day = start, start.day
+        sub.term_start = start
         sub.term_end = term_end(start, sub.term)
-        fields = ["activated_at", "term_started_at", "term_start", "term_end", "anchor_day"]
+        fields = ["activated_at", "term_started_at", "term_start", "term_end"]
         _move(sub, Transition.ACTIVATE, actor, now, fields=fields)
         _charge_term(sub, ChargeKind.PURCHASE, now)
     return sub

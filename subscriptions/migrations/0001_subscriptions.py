@@ -123,7 +123,6 @@ class Migration(migrations.Migration):
                 ),
                 ("term_start", models.DateField(blank=True, null=True)),
                 ("term_end", models.DateField(blank=True, null=True)),
-                ("anchor_day", models.PositiveSmallIntegerField(blank=True, null=True)),
                 ("auto_renew", models.BooleanField(default=True)),
                 (
                     "bought_via",
@@ -254,7 +253,6 @@ class Migration(migrations.Migration):
                         condition=models.Q(
                             models.Q(
                                 ("activated_at__isnull", True),
-                                ("anchor_day__isnull", True),
                                 ("status", "pending_activation"),
                                 ("term_end__isnull", True),
                                 ("term_start__isnull", True),
@@ -262,9 +260,6 @@ class Migration(migrations.Migration):
                             ),
                             models.Q(
                                 ("activated_at__isnull", False),
-                                ("anchor_day__gte", 1),
-                                ("anchor_day__isnull", False),
-                                ("anchor_day__lte", 31),
                                 ("status__in", ["active", "suspended"]),
                                 ("term_end__gt", models.F("term_start")),
                                 ("term_end__isnull", False),

@@ -95,11 +95,9 @@ def test_an_active_subscription_has_its_term_and_activation(profile):
         "term_start": TODAY,
         "term_end": date(2027, 1, 2),
     }
-    refused(billing_profile=profile, status=Status.ACTIVE, **term)  # no anchor day
-    refused(billing_profile=profile, anchor_day=2)  # pending: no anchor yet
-    active = SubscriptionFactory(
-        billing_profile=profile, status=Status.ACTIVE, anchor_day=2, **term
-    )
+    refused(billing_profile=profile, status=Status.ACTIVE, **{**term, "term_started_at": None})
+    refused(billing_profile=profile, term_started_at=now)  # pending: no term yet
+    active = SubscriptionFactory(billing_profile=profile, status=Status.ACTIVE, **term)
     assert Subscription.objects.active().get() == active
 
 
@@ -135,7 +133,6 @@ def test_for_tenant_and_renewing_between(profile, other_tenant):
             term_started_at=timezone.now(),
             term_start=term_end - datetime.timedelta(days=30),
             term_end=term_end,
-            anchor_day=term_end.day,
             **values,
         )
 
