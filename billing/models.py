@@ -2,8 +2,8 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, OuterRef, Q, Subquery
-from django.db.models.functions import Lower
+from django.db.models import F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
 
 from portal.models import Membership, Role, Tenant, TenantOwnedQuerySet
@@ -330,6 +330,17 @@ CREDIT_KINDS = (ChargeKind.REMOVE_QUANTITY, ChargeKind.CANCEL_CREDIT)
 class ChargeQuerySet(TenantOwnedQuerySet):
     def of_subscription(self, subscription_uuid):
         return self.filter(subscription_uuid=subscription_uuid)
+
+    def creditable(self, subscription_uuid, period_end):
+        """The subscription's debits for the term ending `period_end`, newest first, each
+        with `remaining`: its amount less what credits have already given back of it."""
+        given = Coalesce(Sum("credited_by__amount"), 0)
+        return (
+            self.of_subscription(subscription_uuid)
+            .filter(period_end=period_end, amount__gt=0)
+            .annotate(remaining=F("amount") + given)
+            .order_by("-created_at", "-pk")
+        )
 
 
 class Charge(models.Model):

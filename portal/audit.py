@@ -84,6 +84,11 @@ ACTIONS = {
     "billing_profile.card_removed": "Card removed",
     "billing_profile.role_grant": "Billing role granted",
     "billing_profile.role_revoke": "Billing role revoked",
+    "subscription.buy": "App bought",
+    "subscription.change_quantity": "License quantity changed",
+    "subscription.change_billing_profile": "App's billing profile changed",
+    "subscription.auto_renew": "Auto-renew changed",
+    "subscription.rename": "App renamed",
     "subscription.activate": "App activated",
     "subscription.renew": "App renewed",
     "subscription.suspend": "App suspended",
@@ -121,6 +126,13 @@ KEY_WORDS = {
     "payment_method": "Payment method",
     "currency": "Currency",
     "country": "Country",
+    "plan": "Plan",
+    "quantity": "Licenses",
+    "price": "Price per term",
+    "billing_profile": "Billing profile",
+    "applies": "Applies",
+    "charge": "Charged",
+    "credit": "Credited",
 }
 # A from/to pair is a change of this field.
 FROM_TO_FIELD = {
@@ -139,6 +151,10 @@ FROM_TO_FIELD = {
     },
     "billing_profile.payment_method": "payment_method",
     "billing_profile.role_grant": "role",
+    "subscription.change_quantity": "quantity",
+    "subscription.change_billing_profile": "billing_profile",
+    "subscription.auto_renew": "auto_renew",
+    "subscription.rename": "name",
 }
 # Which model's fields give the words and choices of a verb's data, when not the target's.
 DATA_MODEL = {

@@ -24,3 +24,23 @@ def can_change_role(membership: Membership, obj: Membership | None = None) -> bo
     """Admins change roles, but a tenant's only admin stays admin (the service refuses too):
     the same rule as removing."""
     return can_remove_member(membership, obj)
+
+
+# Grants an app above adds to an action of an app below it, which may not import it: the
+# Marketplace (publishers) opens to members whom billing roles let buy (subscriptions).
+_GRANTS: dict[str, list] = {}
+
+
+def grants(action: str):
+    """`@grants("browse_marketplace")` on `fn(membership) -> bool`: a further way in."""
+
+    def register(function):
+        _GRANTS.setdefault(action, []).append(function)
+        return function
+
+    return register
+
+
+def granted(action: str, membership: Membership) -> bool:
+    """Whether any grant registered for `action` lets the member in."""
+    return any(grant(membership) for grant in _GRANTS.get(action, ()))

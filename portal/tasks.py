@@ -11,6 +11,7 @@ from django.core.mail import send_mail
     max_retries=8,
     acks_late=True,
 )
-def send_email(subject: str, body: str, to: list[str]) -> None:
-    """Send one plain-text e-mail, retried with backoff while the mail server fails."""
-    send_mail(subject, body, None, to)
+def send_email(subject: str, body: str, to: list[str], html: str | None = None) -> None:
+    """Send one e-mail (plain text, and HTML beside it when given), retried with backoff
+    while the mail server fails."""
+    send_mail(subject, body, None, to, html_message=html)

@@ -73,6 +73,7 @@ urlpatterns = [
     path("t/<slug:tenant_slug>/", include((tenant_patterns, "portal"))),
     path("t/<slug:tenant_slug>/marketplace/", include("publishers.urls")),
     path("t/<slug:tenant_slug>/billing/accounts/", include("billing.urls")),
+    path("t/<slug:tenant_slug>/billing/products/", include("subscriptions.urls")),
     path("webhooks/", include("billing.webhook_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -13,9 +13,10 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from billing.models import BillingProfile
+from billing.models import TENANT_ROLE_ON_PROFILES, BillingProfile
 from portal.models import Tenant, TenantOwnedQuerySet
 from publishers.models import MAX_SEATS, MIN_SEATS, Plan, PricingModel, Term
 
@@ -28,9 +29,77 @@ class BoughtVia(models.TextChoices):
     PROPOSAL = "proposal", "Bought from a proposal"
 
 
+class AppsSort:
+    """The Apps list's columns to sort by: `?sort=renews` or `?sort=-renews`."""
+
+    FIELDS = {
+        "name": ("Name", "name"),
+        "publisher": ("Publisher", "plan__app__publisher__name"),
+        "plan": ("Plan", "plan__name"),
+        "licenses": ("Licenses", "quantity"),
+        "status": ("Status", "status"),
+        "renews": ("Renews or expires", "term_end"),
+        "profile": ("Billing profile", "billing_profile__name"),
+        "price": ("Price per term", "term_price"),
+    }
+    CHOICES = [
+        (f"{sign}{key}", f"{label}{' (descending)' if sign else ''}")
+        for key, (label, _) in FIELDS.items()
+        for sign in ("", "-")
+    ]
+
+    @classmethod
+    def order(cls, value: str) -> list[str]:
+        """ORDER BY for `value`: the column, then name and id, so pages never repeat a row."""
+        key = value.removeprefix("-")
+        column = cls.FIELDS.get(key, cls.FIELDS["name"])[1]
+        descending = value.startswith("-")
+        first = F(column).desc(nulls_last=True) if descending else F(column).asc(nulls_last=True)
+        return [first, "name", "pk"]
+
+
 class SubscriptionQuerySet(TenantOwnedQuerySet):
+    def visible_to(self, membership):
+        """The tenant's subscriptions the member may see: all of them for tenant admins,
+        billing admins and readers (and a partner's people); for a member, those paid by a
+        billing profile they hold a role on."""
+        subscriptions = self.for_tenant(membership.tenant)
+        if membership.role in TENANT_ROLE_ON_PROFILES or membership.is_effective:
+            return subscriptions
+        profiles = BillingProfile.objects.visible_to(membership).values("pk")
+        return subscriptions.filter(billing_profile__in=profiles)
+
     def active(self):
         return self.filter(status=Status.ACTIVE)
+
+    def listed(self):
+        """What the Apps list shows of each row, in the query that finds the rows."""
+        return self.select_related("plan__app__publisher", "billing_profile").annotate(
+            term_price=F("unit_amount") * Coalesce("quantity", 1)
+        )
+
+    def matching(self, *, text="", status="", publisher="", profile="", pricing_model=""):
+        """Those whose app, publisher or own name contains `text`, with the status, the
+        publisher and billing profile (by uuid) and the pricing model asked for."""
+        found = self
+        if text := text.strip():
+            found = found.filter(
+                Q(name__icontains=text)
+                | Q(plan__app__name__icontains=text)
+                | Q(plan__app__publisher__name__icontains=text)
+            )
+        if status:
+            found = found.filter(status=status)
+        if publisher:
+            found = found.filter(plan__app__publisher__uuid=publisher)
+        if profile:
+            found = found.filter(billing_profile__uuid=profile)
+        if pricing_model:
+            found = found.filter(pricing_model=pricing_model)
+        return found
+
+    def sorted_by(self, sort: str):
+        return self.order_by(*AppsSort.order(sort))
 
     def due_by(self, day):
         """Active subscriptions whose term has ended by `day`: those a sweep renews or lets
@@ -122,6 +191,8 @@ class Subscription(models.Model):
     # count from "the last renewal" count from here.
     term_started_at = models.DateTimeField(null=True, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
+    # The key the purchase form carried: a confirmation sent twice buys once.
+    purchase_key = models.UUIDField(null=True, blank=True, editable=False)
 
     objects = SubscriptionQuerySet.as_manager()
 
@@ -132,6 +203,9 @@ class Subscription(models.Model):
             models.Index(fields=["status", "term_end"], name="subscription_due"),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "purchase_key"], name="subscription_purchase_once"
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=Status.values), name="subscription_status_valid"
             ),
@@ -172,3 +246,58 @@ class Subscription(models.Model):
     @property
     def is_disabled(self) -> bool:
         return self.status == Status.DISABLED
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.status == Status.SUSPENDED
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == Status.PENDING_ACTIVATION
+
+    @property
+    def status_tone(self) -> str:
+        """The status's colour class beside its word ("status-ok")."""
+        return {
+            Status.PENDING_ACTIVATION: "status-info",
+            Status.ACTIVE: "status-ok",
+            Status.SUSPENDED: "status-warn",
+            Status.DISABLED: "status-off",
+        }[self.status]
+
+    @property
+    def status_meaning(self) -> str:
+        """What the status means for the people using the app, in one plain sentence."""
+        publisher = self.plan.app.publisher.name
+        if self.status == Status.PENDING_ACTIVATION:
+            return (
+                f"Bought, not set up yet: set it up in {publisher}'s portal to start using it. "
+                "Billing starts when the publisher activates it."
+            )
+        if self.status == Status.ACTIVE:
+            return "Active: your people can use it."
+        if self.status == Status.SUSPENDED:
+            return (
+                "Suspended because an invoice is overdue: no one can use it until the invoice "
+                "is paid."
+            )
+        since = f"{self.disabled_at:%-d %B %Y}" if self.disabled_at else ""
+        why = {
+            DisabledReason.CANCELED: "it was canceled",
+            DisabledReason.EXPIRED: "its term ended without renewal",
+            DisabledReason.NON_PAYMENT: "its invoice was not paid",
+        }.get(self.disabled_reason, "")
+        return (
+            f"Disabled since {since} because {why}. A disabled app can't be reactivated: "
+            "buy it again to keep using it."
+        )
+
+    @property
+    def term_amount(self) -> int:
+        """The price of a whole term at today's quantity, in minor units."""
+        return self.unit_amount * (self.quantity or 1)
+
+    @property
+    def last_day(self) -> datetime.date | None:
+        """The term's last day (its `term_end` is the next term's first)."""
+        return self.term_end - datetime.timedelta(days=1) if self.term_end else None

@@ -42,3 +42,52 @@ def charge_create(
         credits=credits,
         **({"created_at": at} if at is not None else {}),
     )
+
+
+def credit_create(
+    *,
+    subscription_uuid: uuid.UUID,
+    term_end: datetime.date,
+    kind: str,
+    amount: int,
+    description: str,
+    unit_amount: int,
+    period_start: datetime.date,
+    quantity: int | None = None,
+    at=None,
+) -> list[Charge]:
+    """Give back `amount` (> 0, minor units) of what the subscription was charged for the
+    term ending `term_end`: one credit per debit, newest debit first, each up to what is
+    left of it after earlier credits, each to that debit's profile. The caller holds the
+    subscription's lock, so two credits can't give back the same money."""
+    if amount <= 0:
+        raise ValueError("Credit a positive amount.")
+    debits = Charge.objects.creditable(subscription_uuid, term_end).select_related(
+        "billing_profile"
+    )
+    credits, left = [], amount
+    for debit in debits:
+        if left == 0:
+            break
+        part = min(left, debit.remaining)
+        if part <= 0:
+            continue
+        credits.append(
+            charge_create(
+                profile=debit.billing_profile,
+                subscription_uuid=subscription_uuid,
+                kind=kind,
+                description=description,
+                unit_amount=unit_amount,
+                amount=-part,
+                period_start=period_start,
+                period_end=term_end,
+                quantity=quantity,
+                credits=debit,
+                at=at,
+            )
+        )
+        left -= part
+    if left:
+        raise ValueError(f"Only {amount - left} of {amount} is left to credit for this term.")
+    return credits

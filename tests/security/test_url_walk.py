@@ -15,12 +15,14 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from billing.models import BillingProfileRole
 from portal.models import Invitation, Membership, Role
 from portal.regions import CURRENCIES
+from subscriptions.models import Subscription
 from tests.factories import (
     BillingProfileFactory,
     BillingProfileRoleFactory,
     InvitationFactory,
     MembershipFactory,
     PlanFactory,
+    SubscriptionFactory,
 )
 
 TENANT_PREFIX = "t/<slug:tenant_slug>/"
@@ -67,6 +69,15 @@ def profile_role(tenant):
     return BillingProfileRoleFactory(profile=profile, user=member.user)
 
 
+def subscription(tenant):
+    """A subscription of the tenant, paid by the sample profile (the same one each time)."""
+    existing = Subscription.objects.filter(tenant=tenant).first()
+    if existing is not None:
+        return existing
+    plan = private_app(tenant).plans.get()
+    return SubscriptionFactory(billing_profile=profile_role(tenant).profile, plan=plan)
+
+
 def invitation(tenant):
     """A pending invitation of the tenant (the same one each time)."""
     existing = Invitation.objects.filter(tenant=tenant).first()
@@ -81,6 +92,8 @@ SAMPLE_VALUES = {
     "profile_uuid": lambda tenant: profile_role(tenant).profile.uuid,
     "role_uuid": lambda tenant: profile_role(tenant).uuid,
     "invitation_uuid": lambda tenant: invitation(tenant).uuid,
+    "subscription_uuid": lambda tenant: subscription(tenant).uuid,
+    "plan_uuid": lambda tenant: private_app(tenant).plans.get().uuid,
     "uidb64": lambda tenant: "MQ",
     "token": lambda tenant: "set-password",
     "app_label": lambda tenant: "portal",

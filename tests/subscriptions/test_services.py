@@ -232,7 +232,7 @@ def test_the_credit_names_the_charge_it_gives_back_and_reads_as_money(seats):
     event = AuditEvent.objects.get(verb="subscription.cancel")
     assert [str(detail) for detail in event_details(event)] == [
         "Status: Active → Disabled",
-        "Credit: $45.00",
+        "Credited: $45.00",
     ]
 
 

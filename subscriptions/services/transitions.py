@@ -2,12 +2,13 @@
 
 Each, in one transaction: locks the row, checks the move against `lifecycle.MOVES` (an
 illegal move raises `IllegalMove`, whose message pages show), writes the new state, records
-an audit event, tells the publisher (`_tell_publisher`: the "Webhooks and operations" issue
+an audit event, tells the publisher (`tell_publisher`: the "Webhooks and operations" issue
 writes its outbox row there), and creates any charge through `billing.services`. `now` is
 the clock, given by tests; the services read it once.
 """
 
 import datetime
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,57 +16,19 @@ from django.utils import timezone
 
 from billing.models import Charge, ChargeKind
 from billing.proration import prorate
-from billing.services import charge_create
+from billing.services import charge_create, credit_create
 from portal.audit import Actor, audit_record
+from portal.money import format_money
 from publishers.models import Price
 
-from .lifecycle import Status, Transition, check_move
-from .models import Subscription
-from .terms import term_end
+from ..lifecycle import Status, Transition, check_move
+from ..models import Subscription
+from ..terms import term_end
+from .common import describe, locked, money, tell_publisher, utc_day
 
 # Cancel credits (the seed: what a cancel gives back, in money).
 FIRST_TERM_FULL_CREDIT = datetime.timedelta(hours=72)
 AFTER_RENEWAL_CREDIT = datetime.timedelta(days=7)
-
-
-def _locked(subscription: Subscription) -> Subscription:
-    return (
-        Subscription.objects.select_for_update(of=("self",))
-        .select_related("plan__app", "billing_profile", "tenant")
-        .get(pk=subscription.pk)
-    )
-
-
-def _money(amount: int, currency: str) -> dict:
-    """An amount as the audit log keeps it, so the page can show it as money."""
-    return {"amount": amount, "currency": currency}
-
-
-def _utc_day(moment: datetime.datetime) -> datetime.date:
-    """Terms are UTC calendar days, whatever time zone the moment was given in."""
-    return moment.astimezone(datetime.UTC).date()
-
-
-def _tell_publisher(subscription: Subscription, transition: str) -> None:
-    """Where the publisher hears of the change, in the same transaction: the "Webhooks and
-    operations" issue writes the outbox row for `transition` here. Nothing to do until then."""
-
-
-def _term_amount(subscription: Subscription) -> int:
-    return subscription.unit_amount * (subscription.quantity or 1)
-
-
-def _licenses(subscription: Subscription) -> str:
-    if subscription.quantity is None:
-        return "unlimited licenses"
-    return f"{subscription.quantity} license{'' if subscription.quantity == 1 else 's'}"
-
-
-def _description(subscription: Subscription, start, end) -> str:
-    """ "Ledger Pro, Team: 5 licenses, 2027-01-31 to 2027-02-27": the days served, the last
-    one included (a term's `end` is the next term's first day)."""
-    plan, last = subscription.plan, end - datetime.timedelta(days=1)
-    return f"{plan.app.name}, {plan.name}: {_licenses(subscription)}, {start} to {last}"
 
 
 def _charge_term(subscription: Subscription, kind: str, now) -> None:
@@ -75,10 +38,10 @@ def _charge_term(subscription: Subscription, kind: str, now) -> None:
         profile=subscription.billing_profile,
         subscription_uuid=subscription.uuid,
         kind=kind,
-        description=_description(subscription, subscription.term_start, subscription.term_end),
+        description=describe(subscription, subscription.term_start, subscription.term_end),
         quantity=subscription.quantity,
         unit_amount=subscription.unit_amount,
-        amount=_term_amount(subscription),
+        amount=subscription.term_amount,
         period_start=subscription.term_start,
         period_end=subscription.term_end,
     )
@@ -105,7 +68,7 @@ def _move(subscription, transition, actor: Actor, now, *, data=None, fields=()):
             **(data or {}),
         },
     )
-    _tell_publisher(subscription, transition)
+    tell_publisher(subscription, transition)
     return subscription
 
 
@@ -114,9 +77,9 @@ def subscription_activate(*, subscription: Subscription, actor: Actor, now=None)
     made (nothing is charged while pending set-up)."""
     now = now or timezone.now()
     with transaction.atomic():
-        sub = _locked(subscription)
+        sub = locked(subscription)
         check_move(Transition.ACTIVATE, sub.status)
-        start = _utc_day(now)
+        start = utc_day(now)
         sub.activated_at = sub.term_started_at = now
         sub.term_start = start
         sub.term_end = term_end(start, sub.term)
@@ -137,11 +100,11 @@ def subscription_renew(*, subscription: Subscription, actor: Actor, now=None) ->
     Asked again for the same term (a retried task), it refuses with NotDue: nothing doubles."""
     now = now or timezone.now()
     with transaction.atomic():
-        sub = _locked(subscription)
+        sub = locked(subscription)
         check_move(Transition.RENEW, sub.status)
         if not sub.auto_renew:
             raise NotDue("This app is set not to renew: it expires at the end of its term.")
-        if sub.term_end > _utc_day(now):
+        if sub.term_end > utc_day(now):
             raise NotDue(f"This app's term runs until {sub.term_end}: it isn't due to renew.")
         data = {}
         if sub.scheduled_quantity is not None:
@@ -150,7 +113,7 @@ def subscription_renew(*, subscription: Subscription, actor: Actor, now=None) ->
         price = Price.objects.filter(plan=sub.plan, currency=sub.currency).first()
         if price is not None and price.amount != sub.unit_amount:
             sub.unit_amount = price.amount
-            data["unit_amount"] = _money(price.amount, sub.currency)
+            data["unit_amount"] = money(price.amount, sub.currency)
         sub.term_start, sub.term_started_at = sub.term_end, now
         sub.term_end = term_end(sub.term_start, sub.term, anchor_day=sub.anchor_day)
         fields = ["quantity", "scheduled_quantity", "unit_amount", "term_start", "term_end"]
@@ -164,7 +127,7 @@ def _plain(transition):
     def service(*, subscription: Subscription, actor: Actor, now=None) -> Subscription:
         now = now or timezone.now()
         with transaction.atomic():
-            return _move(_locked(subscription), transition, actor, now)
+            return _move(locked(subscription), transition, actor, now)
 
     service.__name__ = f"subscription_{transition}"
     return service
@@ -180,54 +143,89 @@ subscription_disable_for_non_payment = _plain(Transition.DISABLE_FOR_NON_PAYMENT
 subscription_disable_for_non_payment.__doc__ = "Still unpaid after suspension: disabled."
 
 
-def cancel_credit(subscription: Subscription, now) -> tuple[int, Charge | None, datetime.date]:
-    """What a cancel gives back now, in minor units (>= 0), the charge it credits and the
-    first day credited: nothing before activation (nothing was charged); the whole first
-    charge within 72 hours of activation; the unused part of the term within 7 days of a
-    renewal; later nothing."""
-    none = (0, None, _utc_day(now))
-    if subscription.status == Status.PENDING_ACTIVATION or subscription.activated_at is None:
-        return none
-    charges = Charge.objects.of_subscription(subscription.uuid).filter(
-        period_start=subscription.term_start
+@dataclass(frozen=True)
+class CancelQuote:
+    """What a cancel gives back now, in minor units, and by which rule."""
+
+    amount: int
+    currency: str
+    since: datetime.date  # the first day credited
+    rule: str  # "pending", "first_term", "after_renewal" or "none"
+
+    @property
+    def explanation(self) -> str:
+        amount = format_money(self.amount, self.currency)
+        return {
+            "pending": "It isn't set up yet, so nothing has been charged and nothing is credited.",
+            "first_term": (
+                f"It was activated less than 72 hours ago: the full first charge, {amount}, "
+                "is credited to its billing profile."
+            ),
+            "after_renewal": (
+                f"It renewed less than 7 days ago: the unused part of this term, {amount}, "
+                "is credited to its billing profile."
+            ),
+            "none": (
+                "More than 72 hours have passed since activation and more than 7 days since "
+                "the last renewal, so nothing is credited."
+            ),
+        }[self.rule]
+
+
+def cancel_quote(subscription: Subscription, now=None) -> CancelQuote:
+    """What a cancel gives back now: nothing before activation (nothing was charged); all
+    that was charged for the first term within 72 hours of activation; the unused part of
+    the term from today within 7 days of a renewal; later nothing. The confirmation page
+    shows it and `subscription_cancel` credits it: one rule."""
+    now = now or timezone.now()
+    today, currency = utc_day(now), subscription.currency
+
+    def quote(amount, rule, since=today):
+        return CancelQuote(amount, currency, since, rule)
+
+    if subscription.activated_at is None or subscription.is_disabled:
+        return quote(0, "pending" if subscription.is_pending else "none")
+    left = sum(
+        debit.remaining
+        for debit in Charge.objects.creditable(subscription.uuid, subscription.term_end)
     )
-    if subscription.term_start == _utc_day(subscription.activated_at):  # the first term
-        purchase = charges.filter(kind=ChargeKind.PURCHASE).first()
-        if purchase is None or now - subscription.activated_at > FIRST_TERM_FULL_CREDIT:
-            return none
-        return purchase.amount, purchase, subscription.term_start
-    renewal = charges.filter(kind=ChargeKind.RENEWAL).first()
-    if renewal is None or now - subscription.term_started_at > AFTER_RENEWAL_CREDIT:
-        return none
-    on = max(_utc_day(now), subscription.term_start)
-    credit = prorate(
-        renewal.amount, term_start=subscription.term_start, term_end=subscription.term_end, on=on
+    first_term = subscription.term_started_at == subscription.activated_at
+    if first_term:
+        if now - subscription.activated_at > FIRST_TERM_FULL_CREDIT:
+            return quote(0, "none")
+        return quote(max(left, 0), "first_term", subscription.term_start)
+    if now - subscription.term_started_at > AFTER_RENEWAL_CREDIT:
+        return quote(0, "none")
+    on = max(today, subscription.term_start)
+    unused = prorate(
+        subscription.term_amount,
+        term_start=subscription.term_start,
+        term_end=subscription.term_end,
+        on=on,
     )
-    return credit, renewal, on
+    return quote(min(unused, max(left, 0)), "after_renewal", on)
 
 
 def subscription_cancel(*, subscription: Subscription, actor: Actor, now=None) -> Subscription:
-    """The customer cancels: disabled at once, with the credit `cancel_credit` says, to the
-    billing profile the credited charge was made to."""
+    """The customer cancels: disabled at once, with the credit `cancel_quote` says, given
+    back of the term's charges (to the profiles they were made to)."""
     now = now or timezone.now()
     with transaction.atomic():
-        sub = _locked(subscription)
+        sub = locked(subscription)
         check_move(Transition.CANCEL, sub.status)
-        credit, credited, since = cancel_credit(sub, now)
-        data = {"credit": _money(credit, sub.currency)} if credit else None
+        credit = cancel_quote(sub, now)
+        data = {"credit": money(credit.amount, sub.currency)} if credit.amount else None
         _move(sub, Transition.CANCEL, actor, now, data=data)
-        if credit:
-            charge_create(
+        if credit.amount:
+            credit_create(
                 at=now,
-                profile=credited.billing_profile,
                 subscription_uuid=sub.uuid,
+                term_end=sub.term_end,
                 kind=ChargeKind.CANCEL_CREDIT,
-                description=f"Canceled: {_description(sub, since, sub.term_end)}",
+                description=f"Canceled: {describe(sub, credit.since, sub.term_end)}",
                 quantity=sub.quantity,
                 unit_amount=sub.unit_amount,
-                amount=-credit,
-                period_start=since,
-                period_end=sub.term_end,
-                credits=credited,
+                amount=credit.amount,
+                period_start=credit.since,
             )
     return sub

@@ -1,0 +1,9 @@
+from portal.navigation import NavItem
+
+from . import permissions
+
+ITEMS = [
+    NavItem(
+        "Billing", "Your products", "subscriptions:list", permissions.can_view_subscriptions, 10
+    ),
+]

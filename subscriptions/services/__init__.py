@@ -1,0 +1,55 @@
+"""Every write to subscriptions: one function per use case (ARCHITECTURE.md).
+
+`transitions`: the status moves, one service each. `purchase`: buying. `changes`: what
+admins change on a subscription that is not a status (licenses, billing profile,
+auto-renew, name). Views, tasks, commands and the API call these same functions.
+"""
+
+from .changes import (
+    ChangeRefused,
+    QuantityQuote,
+    quantity_quote,
+    subscription_change_billing_profile,
+    subscription_change_quantity,
+    subscription_rename,
+    subscription_set_auto_renew,
+)
+from .purchase import PurchaseRefused, subscription_buy
+from .transitions import (
+    AFTER_RENEWAL_CREDIT,
+    FIRST_TERM_FULL_CREDIT,
+    CancelQuote,
+    NotDue,
+    cancel_quote,
+    subscription_activate,
+    subscription_cancel,
+    subscription_disable_for_non_payment,
+    subscription_expire,
+    subscription_reinstate,
+    subscription_renew,
+    subscription_suspend,
+)
+
+__all__ = [
+    "AFTER_RENEWAL_CREDIT",
+    "FIRST_TERM_FULL_CREDIT",
+    "CancelQuote",
+    "ChangeRefused",
+    "NotDue",
+    "PurchaseRefused",
+    "QuantityQuote",
+    "cancel_quote",
+    "quantity_quote",
+    "subscription_activate",
+    "subscription_buy",
+    "subscription_cancel",
+    "subscription_change_billing_profile",
+    "subscription_change_quantity",
+    "subscription_disable_for_non_payment",
+    "subscription_expire",
+    "subscription_reinstate",
+    "subscription_rename",
+    "subscription_renew",
+    "subscription_set_auto_renew",
+    "subscription_suspend",
+]

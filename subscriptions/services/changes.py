@@ -1,0 +1,243 @@
+"""What admins change on a subscription besides its status: licenses, billing profile,
+auto-renew and name. Each locks the row, checks, writes, audits, in one transaction."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from billing.models import BillingProfile, ChargeKind
+from billing.proration import prorate
+from billing.services import charge_create, credit_create
+from portal.audit import Actor, audit_record
+from portal.money import format_money
+
+from ..lifecycle import Status
+from ..models import Subscription
+from .common import describe, licenses, locked, money, tell_publisher, utc_day
+
+# A decrease applies at once, with a credit, this soon after activation or a renewal.
+DECREASE_NOW_WINDOW = datetime.timedelta(days=7)
+
+
+class ChangeRefused(ValidationError):
+    """A change the subscription can't take; nothing written."""
+
+
+@dataclass(frozen=True)
+class QuantityQuote:
+    """What changing to `new` licenses does: when, and what it costs or gives back."""
+
+    old: int
+    new: int
+    currency: str
+    when: str  # "now" or "renewal"
+    amount: int = 0  # minor units: > 0 charged, < 0 credited
+    since: datetime.date | None = None  # the first day charged or credited
+    renews_on: datetime.date | None = None
+
+    @property
+    def kind(self) -> str:
+        return ChargeKind.ADD_QUANTITY if self.amount > 0 else ChargeKind.REMOVE_QUANTITY
+
+    @property
+    def explanation(self) -> str:
+        count, amount = licenses(self.new), format_money(abs(self.amount), self.currency)
+        if self.when == "renewal":
+            return (
+                f"You keep {licenses(self.old)} until the term ends; from the renewal on "
+                f"{self.renews_on:%-d %B %Y} you have {count}, and pay for {count}."
+            )
+        if self.amount > 0:
+            return f"{count} from today: {amount} is charged now for the rest of this term."
+        if self.amount < 0:
+            return f"{count} from today: {amount} for the unused part of this term is credited."
+        if self.old == self.new:
+            return f"You keep {count}: the decrease scheduled for the renewal is canceled."
+        return f"{count}: nothing is charged until the publisher sets the app up."
+
+
+def _bounds_refusal(subscription: Subscription, quantity: int) -> str:
+    plan = subscription.plan
+    if not plan.min_quantity <= quantity <= plan.max_quantity:
+        return f"Choose {plan.min_quantity:,} to {plan.max_quantity:,} licenses."
+    return ""
+
+
+def quantity_quote(subscription: Subscription, quantity: int, now=None) -> QuantityQuote:
+    """What changing the subscription to `quantity` licenses would do now, or ChangeRefused.
+    Pending set-up, it just changes (the publisher activates the new number). Active: an
+    increase applies now with a prorated charge; a decrease waits for the renewal, except
+    within 7 days of activation or the last renewal, when it applies now with a prorated
+    credit. The form shows it; `subscription_change_quantity` does it: one rule."""
+    now = now or timezone.now()
+    if not subscription.is_per_seat:
+        raise ChangeRefused("This app has unlimited licenses: there is no quantity to change.")
+    if subscription.status not in (Status.PENDING_ACTIVATION, Status.ACTIVE):
+        word = subscription.get_status_display().lower()
+        raise ChangeRefused(f"An app that is {word} can't change its license quantity.")
+    if refusal := _bounds_refusal(subscription, quantity):
+        raise ChangeRefused(refusal, code="bounds")
+    old = subscription.quantity
+    quote = {"old": old, "new": quantity, "currency": subscription.currency}
+    scheduled = subscription.scheduled_quantity
+    if (quantity == old and scheduled is None) or quantity == scheduled:
+        raise ChangeRefused(f"The app already has {licenses(quantity)}.", code="unchanged")
+    if subscription.is_pending or quantity == old:
+        return QuantityQuote(**quote, when="now")
+    today = utc_day(now)
+    share = prorate(
+        subscription.unit_amount * abs(quantity - old),
+        term_start=subscription.term_start,
+        term_end=subscription.term_end,
+        on=today,
+    )
+    if quantity > old:
+        return QuantityQuote(**quote, when="now", amount=share, since=today)
+    if now - subscription.term_started_at <= DECREASE_NOW_WINDOW:
+        return QuantityQuote(**quote, when="now", amount=-share, since=today)
+    return QuantityQuote(**quote, when="renewal", renews_on=subscription.term_end)
+
+
+def subscription_change_quantity(
+    *, subscription: Subscription, quantity: int, actor: Actor, now=None
+) -> tuple[Subscription, QuantityQuote]:
+    """Change the number of licenses as `quantity_quote` says, charging or crediting it."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        sub = locked(subscription)
+        quote = quantity_quote(sub, quantity, now)
+        _apply_quantity(sub, quote, actor, now)
+    return sub, quote
+
+
+def _apply_quantity(sub: Subscription, quote: QuantityQuote, actor: Actor, now) -> None:
+    """The change itself, on the locked row. Once the app is active, the "Webhooks and
+    operations" issue puts the publisher's confirmation in front of this."""
+    data = {"name": sub.name, "from": quote.old, "to": quote.new}
+    if quote.when == "renewal":
+        sub.scheduled_quantity = quote.new
+        data["applies"] = f"at renewal on {sub.term_end}"
+    else:
+        sub.quantity, sub.scheduled_quantity = quote.new, None
+    sub.save(update_fields=["quantity", "scheduled_quantity"])
+    if quote.amount:
+        data["charge" if quote.amount > 0 else "credit"] = money(abs(quote.amount), sub.currency)
+        changed = abs(quote.new - quote.old)
+        description = describe(sub, quote.since, sub.term_end, quantity=changed)
+        if quote.amount > 0:
+            charge_create(
+                at=now,
+                profile=sub.billing_profile,
+                subscription_uuid=sub.uuid,
+                kind=ChargeKind.ADD_QUANTITY,
+                description=f"Added: {description}",
+                quantity=changed,
+                unit_amount=sub.unit_amount,
+                amount=quote.amount,
+                period_start=quote.since,
+                period_end=sub.term_end,
+            )
+        else:
+            credit_create(
+                at=now,
+                subscription_uuid=sub.uuid,
+                term_end=sub.term_end,
+                kind=ChargeKind.REMOVE_QUANTITY,
+                description=f"Removed: {description}",
+                quantity=changed,
+                unit_amount=sub.unit_amount,
+                amount=-quote.amount,
+                period_start=quote.since,
+            )
+    audit_record(
+        tenant=sub.tenant, actor=actor, verb="subscription.change_quantity", target=sub, data=data
+    )
+    if not sub.is_pending and quote.when == "now":
+        tell_publisher(sub, "change_quantity")
+
+
+def _changeable(sub: Subscription) -> None:
+    if sub.is_disabled:
+        raise ChangeRefused("A disabled app can't be changed. Buy it again to keep using it.")
+
+
+def profile_move_refusal(subscription: Subscription, profile: BillingProfile) -> str:
+    """Why the subscription can't be paid by `profile` from now on ("" when it can)."""
+    if profile.pk == subscription.billing_profile_id:
+        return f"{profile.name} already pays for this app."
+    if profile.tenant_id != subscription.tenant_id:
+        return "Choose one of your billing profiles."
+    if profile.currency != subscription.currency:
+        return (
+            f"This app is billed in {subscription.currency}: choose a profile billed in "
+            f"{subscription.currency}."
+        )
+    if profile.needs_card:
+        return f"{profile.name} pays by card but has no card yet: add one first."
+    return ""
+
+
+def subscription_change_billing_profile(
+    *, subscription: Subscription, profile: BillingProfile, actor: Actor
+) -> Subscription:
+    """Later charges go to `profile` (those already made stay where they are)."""
+    with transaction.atomic():
+        sub = locked(subscription)
+        _changeable(sub)
+        profile = BillingProfile.objects.select_for_update().get(pk=profile.pk)
+        if refusal := profile_move_refusal(sub, profile):
+            raise ChangeRefused(refusal)
+        old = sub.billing_profile
+        sub.billing_profile = profile
+        sub.save(update_fields=["billing_profile"])
+        audit_record(
+            tenant=sub.tenant,
+            actor=actor,
+            verb="subscription.change_billing_profile",
+            target=sub,
+            data={"name": sub.name, "from": old.name, "to": profile.name},
+        )
+    return sub
+
+
+def subscription_set_auto_renew(
+    *, subscription: Subscription, auto_renew: bool, actor: Actor
+) -> Subscription:
+    """Renew at term end, or let the app expire then."""
+    with transaction.atomic():
+        sub = locked(subscription)
+        _changeable(sub)
+        if sub.auto_renew == auto_renew:
+            return sub
+        sub.auto_renew = auto_renew
+        sub.save(update_fields=["auto_renew"])
+        audit_record(
+            tenant=sub.tenant,
+            actor=actor,
+            verb="subscription.auto_renew",
+            target=sub,
+            data={"name": sub.name, "from": not auto_renew, "to": auto_renew},
+        )
+    return sub
+
+
+def subscription_rename(*, subscription: Subscription, name: str, actor: Actor) -> Subscription:
+    """The name the tenant knows the app by on its pages (the form has cleaned it)."""
+    with transaction.atomic():
+        sub = locked(subscription)
+        _changeable(sub)
+        if sub.name == name:
+            return sub
+        old, sub.name = sub.name, name
+        sub.save(update_fields=["name"])
+        audit_record(
+            tenant=sub.tenant,
+            actor=actor,
+            verb="subscription.rename",
+            target=sub,
+            data={"name": name, "from": old, "to": name},
+        )
+    return sub

@@ -1,0 +1,46 @@
+"""What every subscription service shares: the row lock, the clock's day, charge wording,
+and the one place the publisher hears of a change."""
+
+import datetime
+
+from django.utils import timezone
+
+from ..models import Subscription
+
+
+def locked(subscription: Subscription) -> Subscription:
+    """The subscription's row, locked for the rest of the transaction, read afresh."""
+    return (
+        Subscription.objects.select_for_update(of=("self",))
+        .select_related("plan__app", "billing_profile", "tenant", "bought_by_partner")
+        .get(pk=subscription.pk)
+    )
+
+
+def money(amount: int, currency: str) -> dict:
+    """An amount as the audit log keeps it, so the page can show it as money."""
+    return {"amount": amount, "currency": currency}
+
+
+def utc_day(moment: datetime.datetime | None = None) -> datetime.date:
+    """Terms are UTC calendar days, whatever time zone the moment was given in."""
+    return (moment or timezone.now()).astimezone(datetime.UTC).date()
+
+
+def tell_publisher(subscription: Subscription, transition: str) -> None:
+    """Where the publisher hears of the change, in the same transaction: the "Webhooks and
+    operations" issue writes the outbox row for `transition` here. Nothing to do until then."""
+
+
+def licenses(quantity: int | None) -> str:
+    if quantity is None:
+        return "unlimited licenses"
+    return f"{quantity} license{'' if quantity == 1 else 's'}"
+
+
+def describe(subscription: Subscription, start, end, quantity=None) -> str:
+    """ "Ledger Pro, Team: 5 licenses, 2027-01-31 to 2027-02-27": the days served, the last
+    one included (a term's `end` is the next term's first day)."""
+    plan, last = subscription.plan, end - datetime.timedelta(days=1)
+    count = subscription.quantity if quantity is None else quantity
+    return f"{plan.app.name}, {plan.name}: {licenses(count)}, {start} to {last}"

@@ -1,0 +1,146 @@
+"""Buying: a new subscription, pending set-up in the publisher's portal. Nothing is charged
+until the publisher activates it (`subscription_activate`)."""
+
+import uuid
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from billing.models import BillingProfile
+from portal.audit import Actor, audit_record
+from portal.links import tenant_url
+from portal.models import Tenant
+from portal.tasks import send_email
+from publishers.models import Plan, Price
+
+from ..models import BoughtVia, Subscription
+from .common import licenses, money, tell_publisher
+
+
+class PurchaseRefused(ValidationError):
+    """A purchase the catalog, the profile or the quantity does not allow; nothing written.
+    `field` names the form field the message belongs to ("" for the whole form)."""
+
+    def __init__(self, message: str, field: str = ""):
+        self.field = field
+        super().__init__(message, code="purchase_refused")
+
+
+def purchase_refusal(
+    *, tenant: Tenant, plan: Plan, profile: BillingProfile, quantity: int | None
+) -> PurchaseRefused | None:
+    """Why the tenant can't buy `plan` paid by `profile` with `quantity` licenses, or None.
+    The form and the service ask this one function."""
+    app = plan.app
+    offered = Plan.objects.offered_to(tenant).filter(
+        pk=plan.pk, app__is_published=True, app__publisher__is_active=True
+    )
+    if not offered.exists():
+        return PurchaseRefused(
+            f"{app.name}: {plan.name} can't be bought: it isn't on offer to you."
+        )
+    if profile.tenant_id != tenant.pk:
+        return PurchaseRefused("Choose one of your billing profiles.", "billing_profile")
+    if profile.currency != tenant.currency:
+        return PurchaseRefused(
+            f"{profile.name} bills in {profile.currency}; apps are sold to you in "
+            f"{tenant.currency}. Choose a profile billed in {tenant.currency}.",
+            "billing_profile",
+        )
+    if profile.needs_card:
+        return PurchaseRefused(
+            f"{profile.name} pays by card but has no card yet: add one, or choose another profile.",
+            "billing_profile",
+        )
+    if plan.pricing_model != app.pricing_model:  # a plan saved before its app changed
+        return PurchaseRefused(f"{app.name}: {plan.name} can't be bought just now.")
+    if app.is_per_seat:
+        if quantity is None or not plan.min_quantity <= quantity <= plan.max_quantity:
+            return PurchaseRefused(
+                f"Choose {plan.min_quantity:,} to {plan.max_quantity:,} licenses.", "quantity"
+            )
+    elif quantity is not None:
+        return PurchaseRefused("This plan has unlimited licenses: give no quantity.", "quantity")
+    return None
+
+
+def subscription_buy(
+    *,
+    tenant: Tenant,
+    plan: Plan,
+    profile: BillingProfile,
+    quantity: int | None,
+    purchase_key: uuid.UUID,
+    actor: Actor,
+) -> tuple[Subscription, bool]:
+    """Buy `plan` for the tenant, paid by `profile`, at the plan's price in its currency:
+    a subscription pending set-up, and whether this call made it. The same `purchase_key`
+    again (a confirmation sent twice, even at the same moment) returns the first one.
+    The buyer gets one confirmation e-mail."""
+    existing = Subscription.objects.for_tenant(tenant).filter(purchase_key=purchase_key).first()
+    if existing is not None:
+        return existing, False
+    if refusal := purchase_refusal(tenant=tenant, plan=plan, profile=profile, quantity=quantity):
+        raise refusal
+    price = Price.objects.get(plan=plan, currency=profile.currency)
+    via = BoughtVia.PARTNER if actor.partner is not None else BoughtVia.DIRECT
+    try:
+        with transaction.atomic():
+            subscription = Subscription.objects.create(
+                tenant=tenant,
+                plan=plan,
+                name=plan.app.name,
+                term=plan.term,
+                quantity=quantity,
+                unit_amount=price.amount,
+                currency=profile.currency,
+                billing_profile=profile,
+                bought_via=via,
+                bought_by=actor.user,
+                bought_by_partner=actor.partner,
+                purchase_key=purchase_key,
+                created_at=timezone.now(),
+            )
+            audit_record(
+                tenant=tenant,
+                actor=actor,
+                verb="subscription.buy",
+                target=subscription,
+                data={
+                    "name": subscription.name,
+                    "plan": plan.name,
+                    "quantity": licenses(quantity),
+                    "price": money(subscription.term_amount, subscription.currency),
+                    "billing_profile": profile.name,
+                },
+            )
+            tell_publisher(subscription, "buy")
+            if actor.user is not None:
+                _confirm_by_email(subscription, actor.user.email)
+    except IntegrityError:
+        # The same key at the same moment: the other request bought it.
+        existing = Subscription.objects.for_tenant(tenant).filter(purchase_key=purchase_key)
+        if not existing.exists():
+            raise
+        return existing.get(), False
+    return subscription, True
+
+
+def _confirm_by_email(subscription: Subscription, to: str) -> None:
+    """The purchase confirmation, sent once the purchase commits. The "Publisher API" issue
+    adds the set-up link to it."""
+    context = {
+        "subscription": subscription,
+        "url": settings.PORTAL_BASE_URL
+        + tenant_url(
+            "subscriptions:detail", subscription.tenant.slug, subscription_uuid=subscription.uuid
+        ),
+    }
+    publisher = subscription.plan.app.publisher.name
+    subject = f"You bought {subscription.name}: set it up in {publisher}'s portal"
+    body = render_to_string("subscriptions/purchase_email.txt", context)
+    html = render_to_string("subscriptions/purchase_email.html", context)
+    transaction.on_commit(lambda: send_email.delay(subject, body, [to], html), robust=True)

@@ -1,0 +1,311 @@
+"""Billing > Your products > Apps, an app's page and its Settings & actions, and buying."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from billing.models import BillingProfile, Charge
+from portal.audit import Actor
+from portal.links import tenant_url
+from portal.models import AuditEvent
+from publishers.models import Plan, Publisher
+
+from . import permissions, services
+from .forms import (
+    AppsFilterForm,
+    BillingProfileMoveForm,
+    PurchaseForm,
+    QuantityForm,
+    RenameForm,
+)
+from .lifecycle import IllegalMove
+from .models import AppsSort, Subscription
+
+PAGE_SIZE = 50
+
+
+def access_subscription(request, subscription_uuid, *, check=None) -> Subscription:
+    """A subscription of the tenant the caller may see (else 404), passing `check`, a
+    `<x>_refusal(membership, subscription)` function (else 403 with its reason)."""
+    if not permissions.can_view_subscriptions(request.membership):
+        raise Http404("No such app.")
+    subscriptions = Subscription.objects.visible_to(request.membership).select_related(
+        "plan__app__publisher", "billing_profile", "bought_by", "bought_by_partner", "tenant"
+    )
+    subscription = get_object_or_404(subscriptions, uuid=subscription_uuid)
+    if check is not None and (refusal := check(request.membership, subscription)):
+        raise PermissionDenied(refusal)
+    return subscription
+
+
+def _detail_url(request, subscription):
+    return tenant_url(
+        "subscriptions:detail", request.tenant.slug, subscription_uuid=subscription.uuid
+    )
+
+
+def _words(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+@require_GET
+@vary_on_headers("HX-Request", "HX-Target")
+def subscription_list(request):
+    if not permissions.can_view_subscriptions(request.membership):
+        raise PermissionDenied("You have no role on any billing profile of this tenant.")
+    visible = Subscription.objects.visible_to(request.membership)
+    publishers = Publisher.objects.filter(
+        apps__plans__subscriptions__in=visible.values("pk")
+    ).distinct()
+    profiles = BillingProfile.objects.visible_to(request.membership).order_by("name")
+    form = AppsFilterForm(request.GET, publishers=publishers, profiles=profiles)
+    rows = visible.listed()
+    if form.is_valid():
+        data = form.cleaned_data
+        rows = rows.matching(
+            text=data["q"],
+            status=data["status"],
+            publisher=data["publisher"],
+            profile=data["billing_profile"],
+            pricing_model=data["pricing"],
+        ).sorted_by(data["sort"])
+    else:
+        rows = rows.none()
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    sort = form.cleaned_data.get("sort", "name") if form.is_valid() else "name"
+    template = "subscriptions/subscription_list.html"
+    partial = bool(request.htmx and request.htmx.target == "results")
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "columns": _columns(query, sort),
+        "partial": partial,
+        "filtered": any(form.data.get(name) for name in form.fields if name != "sort"),
+        "has_any": visible.exists() if not page.object_list else True,
+        "may_buy": permissions.can_buy(request.membership),
+    }
+    return render(request, template + ("#results" if partial else ""), context)
+
+
+def _columns(query, sort: str) -> list[dict]:
+    """The list's column headings: each a link that sorts by it (again: the other way)."""
+    columns = []
+    for key, (label, _) in AppsSort.FIELDS.items():
+        ascending, descending = sort == key, sort == f"-{key}"
+        link = query.copy()
+        link["sort"] = f"-{key}" if ascending else key
+        state = "ascending" if ascending else "descending" if descending else ""
+        columns.append({"label": label, "href": f"?{link.urlencode()}", "sort": state})
+    return columns
+
+
+@require_GET
+def subscription_detail(request, subscription_uuid):
+    subscription = access_subscription(request, subscription_uuid)
+    membership = request.membership
+    events = AuditEvent.objects.for_tenant(request.tenant).filter(
+        target_type=Subscription._meta.label_lower, target_id=str(subscription.uuid)
+    )
+    charges = Charge.objects.for_tenant(request.tenant).of_subscription(subscription.uuid)
+    context = {
+        "subscription": subscription,
+        "refusal": permissions.manage_refusal(membership, subscription),
+        "quantity_refusal": permissions.quantity_refusal(membership, subscription),
+        "events": events.select_related("actor_user", "actor_partner").order_by(
+            "-created_at", "-pk"
+        ),
+        "charges": charges.select_related("billing_profile").order_by("-created_at", "-pk"),
+        "may_buy_again": subscription.is_disabled and permissions.can_buy(membership),
+    }
+    return render(request, "subscriptions/subscription_detail.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def subscription_quantity(request, subscription_uuid):
+    subscription = access_subscription(
+        request, subscription_uuid, check=permissions.quantity_refusal
+    )
+    data = request.POST if request.method == "POST" else request.GET
+    form = QuantityForm(data if "quantity" in data else None, subscription=subscription)
+    if request.method == "POST" and request.POST.get("confirm") and form.is_valid():
+        try:
+            _, quote = services.subscription_change_quantity(
+                subscription=subscription,
+                quantity=form.cleaned_data["quantity"],
+                actor=Actor.from_request(request),
+            )
+        except ValidationError as error:
+            form.add_error("quantity", _words(error))
+        else:
+            messages.success(request, quote.explanation)
+            return redirect(_detail_url(request, subscription))
+    elif form.is_bound:
+        form.is_valid()  # the quote, or the field's error
+    template = "subscriptions/subscription_quantity.html"
+    partial = bool(request.htmx and request.htmx.target == "quote")
+    if partial:
+        template += "#quote"
+    status = 422 if form.errors and request.method == "POST" else 200
+    context = {"subscription": subscription, "form": form, "partial": partial}
+    return render(request, template, context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def subscription_billing_profile(request, subscription_uuid):
+    subscription = access_subscription(request, subscription_uuid, check=permissions.manage_refusal)
+    form = BillingProfileMoveForm(
+        request.POST or None, subscription=subscription, membership=request.membership
+    )
+    if request.method == "POST" and form.is_valid():
+        profile = form.cleaned_data["billing_profile"]
+        try:
+            services.subscription_change_billing_profile(
+                subscription=subscription, profile=profile, actor=Actor.from_request(request)
+            )
+        except ValidationError as error:
+            form.add_error("billing_profile", _words(error))
+        else:
+            messages.success(request, f"{profile.name} pays for {subscription.name} from now on.")
+            return redirect(_detail_url(request, subscription))
+    status = 422 if form.errors else 200
+    context = {"subscription": subscription, "form": form}
+    return render(
+        request, "subscriptions/subscription_billing_profile.html", context, status=status
+    )
+
+
+@require_POST
+def subscription_auto_renew(request, subscription_uuid):
+    subscription = access_subscription(request, subscription_uuid, check=permissions.manage_refusal)
+    wanted = request.POST.get("auto_renew")
+    if wanted not in ("on", "off"):
+        messages.error(request, "Choose to turn auto-renew on or off.")
+        return redirect(_detail_url(request, subscription))
+    try:
+        subscription = services.subscription_set_auto_renew(
+            subscription=subscription, auto_renew=wanted == "on", actor=Actor.from_request(request)
+        )
+    except ValidationError as error:
+        messages.error(request, _words(error))
+    else:
+        end = subscription.last_day
+        if subscription.auto_renew:
+            messages.success(request, f"{subscription.name} renews automatically.")
+        elif end:
+            messages.success(request, f"{subscription.name} expires after {end:%-d %B %Y}.")
+        else:
+            messages.success(request, f"{subscription.name} will expire at the end of its term.")
+    return redirect(_detail_url(request, subscription))
+
+
+@require_http_methods(["GET", "POST"])
+def subscription_rename(request, subscription_uuid):
+    subscription = access_subscription(request, subscription_uuid, check=permissions.manage_refusal)
+    form = RenameForm(request.POST or None, initial={"name": subscription.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.subscription_rename(
+                subscription=subscription,
+                name=form.cleaned_data["name"],
+                actor=Actor.from_request(request),
+            )
+        except ValidationError as error:
+            form.add_error("name", _words(error))
+        else:
+            messages.success(request, f"The app is now called {form.cleaned_data['name']}.")
+            return redirect(_detail_url(request, subscription))
+    status = 422 if form.errors else 200
+    context = {"subscription": subscription, "form": form}
+    return render(request, "subscriptions/subscription_rename.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def subscription_cancel(request, subscription_uuid):
+    subscription = access_subscription(request, subscription_uuid, check=permissions.manage_refusal)
+    if request.method == "POST":
+        try:
+            services.subscription_cancel(
+                subscription=subscription, actor=Actor.from_request(request)
+            )
+        except IllegalMove as error:
+            messages.error(request, _words(error))
+        else:
+            messages.success(request, f"{subscription.name} is canceled.")
+        return redirect(_detail_url(request, subscription))
+    context = {"subscription": subscription, "quote": services.cancel_quote(subscription)}
+    return render(request, "subscriptions/subscription_cancel.html", context)
+
+
+def access_plan(request, plan_uuid) -> Plan:
+    """A plan the caller may buy: offered to the tenant (else 404), and the caller a buyer
+    (else 403). Stop-sell, private-for-others and unpriced plans are not found."""
+    if not permissions.can_buy(request.membership):
+        raise PermissionDenied(permissions.BUY_REFUSAL)
+    plans = Plan.objects.offered_to(request.tenant).filter(
+        app__is_published=True, app__publisher__is_active=True
+    )
+    return get_object_or_404(plans.select_related("app__publisher"), uuid=plan_uuid)
+
+
+@require_http_methods(["GET", "POST"])
+def subscription_buy(request, plan_uuid):
+    plan = access_plan(request, plan_uuid)
+    membership = request.membership
+    data = request.POST if request.method == "POST" else None
+    form = PurchaseForm(data, initial=request.GET.dict(), plan=plan, membership=membership)
+    if request.method == "POST" and form.is_valid():
+        profile = form.cleaned_data["billing_profile"]
+        if not permissions.can_buy(membership, profile):
+            raise PermissionDenied(permissions.BUY_REFUSAL)
+        try:
+            subscription, _ = services.subscription_buy(
+                tenant=request.tenant,
+                plan=plan,
+                profile=profile,
+                quantity=form.cleaned_data.get("quantity"),
+                purchase_key=form.cleaned_data["purchase_key"],
+                actor=Actor.from_request(request),
+            )
+        except services.PurchaseRefused as refusal:
+            form.add_error(refusal.field or None, refusal.message)
+        else:
+            return redirect(
+                tenant_url(
+                    "subscriptions:bought", request.tenant.slug, subscription_uuid=subscription.uuid
+                )
+            )
+    price = plan.prices.get(currency=request.tenant.currency)  # offered: it has one
+    status = 422 if form.errors else 200
+    context = {
+        "plan": plan,
+        "app": plan.app,
+        "form": form,
+        "price": price,
+        "first_term": price.amount * _quantity_asked(form, plan),
+    }
+    return render(request, "subscriptions/subscription_buy.html", context, status=status)
+
+
+def _quantity_asked(form, plan) -> int:
+    """The licenses the form holds now (as typed, or the initial), within the plan's bounds:
+    what the first term's price is shown for. 1 for a flat rate."""
+    if "quantity" not in form.fields:
+        return 1
+    try:
+        quantity = int(form["quantity"].value())
+    except (TypeError, ValueError):
+        return plan.min_quantity
+    return min(max(quantity, plan.min_quantity), plan.max_quantity)
+
+
+@require_GET
+def subscription_bought(request, subscription_uuid):
+    subscription = access_subscription(request, subscription_uuid)
+    return render(request, "subscriptions/subscription_bought.html", {"subscription": subscription})
