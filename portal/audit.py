@@ -43,10 +43,18 @@ class Actor:
 
 
 def audit_record(
-    *, tenant: Tenant | None, actor: Actor, verb: str, target=None, data: dict | None = None
+    *,
+    tenant: Tenant | None,
+    actor: Actor,
+    verb: str,
+    target=None,
+    data: dict | None = None,
+    at=None,
 ) -> AuditEvent:
-    """Record a change; `tenant=None` is an operator-side change (catalog, publishers)."""
+    """Record a change; `tenant=None` is an operator-side change (catalog, publishers).
+    `at` is the clock of a service that was given one (tests, the demo's seed)."""
     return AuditEvent.objects.create(
+        **({"created_at": at} if at is not None else {}),
         tenant=tenant,
         actor_type=actor.type,
         actor_user=actor.user,

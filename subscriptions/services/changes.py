@@ -153,7 +153,12 @@ def _apply_quantity(sub: Subscription, quote: QuantityQuote, actor: Actor, now) 
                 period_start=quote.since,
             )
     audit_record(
-        tenant=sub.tenant, actor=actor, verb="subscription.change_quantity", target=sub, data=data
+        tenant=sub.tenant,
+        actor=actor,
+        verb="subscription.change_quantity",
+        target=sub,
+        data=data,
+        at=now,
     )
     if not sub.is_pending and quote.when == "now":
         tell_publisher(sub, "change_quantity")

@@ -75,11 +75,13 @@ def subscription_buy(
     quantity: int | None,
     purchase_key: uuid.UUID,
     actor: Actor,
+    now=None,
+    send_confirmation: bool = True,
 ) -> tuple[Subscription, bool]:
     """Buy `plan` for the tenant, paid by `profile`, at the plan's price in its currency:
     a subscription pending set-up, and whether this call made it. The same `purchase_key`
     again (a confirmation sent twice, even at the same moment) returns the first one.
-    The buyer gets one confirmation e-mail."""
+    The buyer gets one confirmation e-mail (the demo's seed sends none)."""
     existing = Subscription.objects.for_tenant(tenant).filter(purchase_key=purchase_key).first()
     if existing is not None:
         return existing, False
@@ -102,13 +104,14 @@ def subscription_buy(
                 bought_by=actor.user,
                 bought_by_partner=actor.partner,
                 purchase_key=purchase_key,
-                created_at=timezone.now(),
+                created_at=now or timezone.now(),
             )
             audit_record(
                 tenant=tenant,
                 actor=actor,
                 verb="subscription.buy",
                 target=subscription,
+                at=subscription.created_at,
                 data={
                     "name": subscription.name,
                     "plan": plan.name,
@@ -118,7 +121,7 @@ def subscription_buy(
                 },
             )
             tell_publisher(subscription, "buy")
-            if actor.user is not None:
+            if actor.user is not None and send_confirmation:
                 _confirm_by_email(subscription, actor.user.email)
     except IntegrityError:
         # The same key at the same moment: the other request bought it.

@@ -62,6 +62,7 @@ def _move(subscription, transition, actor: Actor, now, *, data=None, fields=()):
         actor=actor,
         verb=f"subscription.{transition}",
         target=subscription,
+        at=now,
         data={
             "name": subscription.name,
             **({"from": old, "to": move.target} if old != move.target else {}),

@@ -5,7 +5,9 @@ import pytest
 from playwright.sync_api import expect
 
 from billing.models import ProfileRole
+from portal.audit import Actor
 from portal.models import Role
+from subscriptions import services
 
 from ..factories import (
     AppFactory,
@@ -13,6 +15,7 @@ from ..factories import (
     BillingProfileRoleFactory,
     MembershipFactory,
     PlanFactory,
+    SubscriptionFactory,
     UserFactory,
 )
 from .conftest import sign_in
@@ -28,9 +31,16 @@ def fits(page, width):
 def tenant_pages(tenant, admin, reader):
     """Paths of every tenant page that exists today, with objects to show on them."""
     app = AppFactory(name="Contoso Ledger with a rather long name for a phone")
-    PlanFactory(app=app, prices={"USD": 400})
+    plan = PlanFactory(app=app, prices={"USD": 400})
     profile = BillingProfileFactory(tenant=tenant, name="Contoso Research", is_default=True)
     BillingProfileFactory(tenant=tenant, name="Contoso HQ")
+    active = services.subscription_activate(
+        subscription=SubscriptionFactory(billing_profile=profile, plan=plan),
+        actor=Actor.system("publisher"),
+    )
+    disabled = SubscriptionFactory(billing_profile=profile, plan=plan, name="Old ledger")
+    services.subscription_cancel(subscription=disabled, actor=Actor.system("admin"))
+    a = f"/t/{tenant.slug}/billing/products/apps/{active.uuid}"
     grant = BillingProfileRoleFactory(profile=profile, user=reader, role=ProfileRole.READER)
     member = UserFactory(email="ada.lovelace.long.address@contoso.example", full_name="Ada L")
     membership = MembershipFactory(tenant=tenant, user=member, role=Role.READER)
@@ -49,6 +59,15 @@ def tenant_pages(tenant, admin, reader):
         "profile_permissions": f"{p}/permissions/",
         "profile_delete": f"{p}/delete/",
         "role_revoke": f"{p}/permissions/{grant.uuid}/revoke/",
+        "apps": f"{t}/billing/products/apps/",
+        "app": f"{a}/",
+        "app_bought": f"{a}/bought/",
+        "app_quantity": f"{a}/quantity/?quantity=9",
+        "app_billing_profile": f"{a}/billing-profile/",
+        "app_rename": f"{a}/rename/",
+        "app_cancel": f"{a}/cancel/",
+        "app_disabled": f"/t/{tenant.slug}/billing/products/apps/{disabled.uuid}/",
+        "buy": f"{t}/billing/products/buy/{plan.uuid}/?quantity=12",
         "not_found": f"{t}/billing/accounts/profiles/00000000-0000-0000-0000-000000000000/",
     }
 

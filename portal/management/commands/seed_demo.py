@@ -33,8 +33,9 @@ class Command(DemoCommand):
     help = (
         "Load the fixed demo data the README lists: tenants contoso, fabrikam and northwind, "
         "their people (password demo-password-1), northwind's partner relationship with "
-        "contoso, the demo catalog (load_catalog --demo) and billing profiles "
-        "(seed_billing_demo, which needs the local Stripe server). Safe to run twice; refuses to "
+        "contoso, the demo catalog (load_catalog --demo), billing profiles "
+        "(seed_billing_demo, which needs the local Stripe server) and apps "
+        "(seed_subscriptions_demo). Safe to run twice; refuses to "
         "run with DEBUG off unless given --force."
     )
 
@@ -54,6 +55,7 @@ class Command(DemoCommand):
             call_command("load_catalog", "--demo", stdout=self.stdout)
         # Billing profiles, with the demo card saved at the local Stripe server.
         call_command("seed_billing_demo", "--force", stdout=self.stdout)
+        call_command("seed_subscriptions_demo", "--force", stdout=self.stdout)
         self.stdout.write(f"Demo data ready. Log in at {settings.PORTAL_BASE_URL}/ as:")
         for email, _, slug, role in PEOPLE:
             self.stdout.write(f"  {email:<28} {role.label:<14} {slug:<10} password: {PASSWORD}")

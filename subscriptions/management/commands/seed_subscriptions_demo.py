@@ -1,0 +1,138 @@
+import datetime
+import uuid
+
+from django.core.management.base import CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from billing.models import BillingProfile
+from portal.audit import Actor
+from portal.management.demo import DemoCommand
+from portal.models import ActorType, Tenant, User
+from publishers.models import Plan
+from subscriptions import services
+from subscriptions.lifecycle import Status
+
+PUBLISHER = Actor.system("publisher")
+DAY = datetime.timedelta(days=1)
+
+# tenant, buyer, partner, "publisher/app offer id/plan id", quantity, profile, story.
+# A story is what happened after the purchase, days ago counted from today:
+#   ("activate", 40): the publisher set it up 40 days ago; ("renew",): its term renewed;
+#   ("decrease", 3): a decrease to 3 licenses was asked (after 7 days: at renewal);
+#   ("suspend",), ("cancel",), ("expire",), ("disable",), ("auto_renew_off",): as named.
+C_ADMIN, C_BILLING = "admin@contoso.example", "billing@contoso.example"
+PARTNER, F_ADMIN = "partner@northwind.example", "admin@fabrikam.example"
+HQ, RESEARCH, GMBH = "Contoso HQ", "Contoso Research", "Fabrikam GmbH"
+SUBSCRIPTIONS = [
+    ("contoso", C_ADMIN, None, "quillfeather/quillfeather-notes/standard-monthly", 10, HQ, []),
+    ("contoso", C_BILLING, None, "quillfeather/quillfeather-review/team-monthly", None, RESEARCH,
+     []),
+    ("contoso", C_ADMIN, None, "bramblecrest/bramblecrest-insight/analyst-annual", 25, HQ,
+     [("activate", 40)]),
+    ("contoso", C_ADMIN, None, "tidewren/tidewren-helpdesk/agent-monthly", 8, HQ,
+     [("activate", 20), ("decrease", 5)]),
+    ("contoso", C_BILLING, None, "kettleridge/kettleridge-ledger/small-business-monthly", None,
+     RESEARCH, [("activate", 40), ("renew",)]),
+    ("contoso", C_BILLING, None, "veldspring/veldspring-roster/standard-annual", 50, RESEARCH,
+     [("activate", 60), ("suspend",)]),
+    ("contoso", C_ADMIN, None, "quillfeather/quillfeather-canvas/team-monthly", 5, HQ,
+     [("activate", 15), ("cancel",)]),
+    ("contoso", C_ADMIN, None, "bramblecrest/bramblecrest-campaigns/starter-monthly", None, HQ,
+     [("activate", 50), ("auto_renew_off",), ("expire",)]),
+    ("contoso", C_BILLING, None, "kettleridge/kettleridge-expenses/standard-monthly", 12,
+     RESEARCH, [("activate", 90), ("suspend",), ("disable",)]),
+    ("contoso", PARTNER, "northwind", "tidewren/tidewren-pipeline/seller-annual", 15, HQ,
+     [("activate", 30)]),
+    ("contoso", PARTNER, "northwind", "veldspring/veldspring-sprintboard/team-monthly", 20,
+     RESEARCH, []),
+    ("fabrikam", F_ADMIN, None, "quillfeather/quillfeather-notes/standard-annual", 30, GMBH,
+     [("activate", 100)]),
+    ("fabrikam", F_ADMIN, None, "veldspring/veldspring-sentinel/organization-annual", None, GMBH,
+     [("activate", 12)]),
+    ("fabrikam", F_ADMIN, None, "tidewren/tidewren-helpdesk/agent-monthly", 4, GMBH, []),
+]  # fmt: skip
+
+
+class Command(DemoCommand):
+    help = (
+        "Give the demo tenants their apps: contoso's in every status (pending set-up per "
+        "license and flat rate, active monthly and annual, one with a decrease scheduled, "
+        "one renewed, one suspended, one disabled for each reason, two bought by the "
+        "northwind partner) and a few of fabrikam's in EUR. Needs seed_demo's tenants, "
+        "people, catalog and billing profiles. Safe to run twice."
+    )
+
+    def seed(self, **options):
+        today = timezone.now()
+        made = 0
+        for number, (slug, email, partner, plan_ref, quantity, profile_name, story) in enumerate(
+            SUBSCRIPTIONS
+        ):
+            tenant = Tenant.objects.filter(slug=slug).first()
+            if tenant is None:
+                raise CommandError(f"No tenant {slug!r}: run seed_demo first.")
+            publisher, offer, plan_id = plan_ref.split("/")
+            plan = Plan.objects.select_related("app__publisher").get(
+                app__publisher__slug=publisher, app__offer_id=offer, plan_id=plan_id
+            )
+            profile = BillingProfile.objects.for_tenant(tenant).get(name=profile_name)
+            user = User.objects.get(email=email)
+            actor = Actor(
+                type=ActorType.USER,
+                label=email,
+                user=user,
+                partner=Tenant.objects.get(slug=partner) if partner else None,
+            )
+            start = next((step[1] for step in story if step[0] == "activate"), None)
+            bought_at = today - (start + 2 if start else 3) * DAY
+            with transaction.atomic():
+                sub, created = services.subscription_buy(
+                    tenant=tenant,
+                    plan=plan,
+                    profile=profile,
+                    quantity=quantity,
+                    purchase_key=uuid.uuid5(uuid.NAMESPACE_URL, f"demo-subscription-{number}"),
+                    actor=actor,
+                    now=bought_at,
+                    send_confirmation=False,
+                )
+                if created:
+                    self._tell(sub, story, actor, today)
+                    made += 1
+        self.stdout.write(f"Demo apps ready: {made} bought now, {len(SUBSCRIPTIONS)} in all.")
+
+    def _tell(self, sub, story, actor, today):
+        """Play the story: each step at its day, in order."""
+        now = today
+        for step, *args in story:
+            if step == "activate":
+                now = today - args[0] * DAY
+                sub = services.subscription_activate(subscription=sub, actor=PUBLISHER, now=now)
+            elif step == "renew":
+                now = datetime.datetime.combine(sub.term_end, now.timetz())
+                sub = services.subscription_renew(
+                    subscription=sub, actor=Actor.system("renewals"), now=now
+                )
+            elif step == "decrease":
+                now += 8 * DAY
+                sub, _ = services.subscription_change_quantity(
+                    subscription=sub, quantity=args[0], actor=actor, now=now
+                )
+            elif step == "auto_renew_off":
+                sub = services.subscription_set_auto_renew(
+                    subscription=sub, auto_renew=False, actor=actor
+                )
+            elif step == "cancel":
+                now += 5 * DAY
+                sub = services.subscription_cancel(subscription=sub, actor=actor, now=now)
+            else:
+                now = max(now + 5 * DAY, datetime.datetime.combine(sub.term_end, now.timetz()))
+                now = min(now, today)
+                move = {
+                    "suspend": services.subscription_suspend,
+                    "expire": services.subscription_expire,
+                    "disable": services.subscription_disable_for_non_payment,
+                }[step]
+                sub = move(subscription=sub, actor=Actor.system("billing"), now=now)
+        assert sub.status in Status.values
