@@ -98,6 +98,10 @@ ACTIONS = {
     "subscription.auto_renew": "Auto-renew changed",
     "subscription.rename": "App renamed",
     "subscription.activate": "App activated",
+    "proposal.create": "Proposal received",
+    "proposal.change": "Proposal changed",
+    "proposal.accept": "Proposal accepted",
+    "proposal.decline": "Proposal declined",
     "subscription.renew": "App renewed",
     "subscription.suspend": "App suspended",
     "subscription.reinstate": "App reinstated",
@@ -141,6 +145,7 @@ KEY_WORDS = {
     "applies": "Applies",
     "charge": "Charged",
     "credit": "Credited",
+    "bought_via": "Bought",
 }
 # A from/to pair is a change of this field.
 FROM_TO_FIELD = {

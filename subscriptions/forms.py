@@ -161,3 +161,32 @@ class AppsFilterForm(CleanInputMixin, forms.Form):
 
     def clean_sort(self):
         return self.cleaned_data["sort"] or "name"
+
+
+class ProposalAcceptForm(CleanInputMixin, forms.Form):
+    billing_profile = ProfileChoiceField(
+        queryset=BillingProfile.objects.none(),
+        empty_label=None,
+        to_field_name="uuid",
+        label="Billing profile",
+        help_text="Pays for every app in the proposal.",
+    )
+    agree = forms.BooleanField(
+        label="I accept the customer agreement for this purchase.",
+        error_messages={"required": "Accept the customer agreement to accept the proposal."},
+    )
+
+    def __init__(self, *args, proposal, membership, **kwargs):
+        super().__init__(*args, **kwargs)
+        profiles = profiles_to_pay_with(membership, proposal.currency)
+        self.fields["billing_profile"].queryset = _choices_of(profiles)
+        if profiles and not self.is_bound:
+            self.initial.setdefault("billing_profile", profiles[0].uuid)
+
+    def clean_billing_profile(self):
+        profile = self.cleaned_data["billing_profile"]
+        if profile.needs_card:
+            raise forms.ValidationError(
+                f"{profile.name} pays by card but has no card yet: add one, or choose another."
+            )
+        return profile

@@ -6,4 +6,5 @@ ITEMS = [
     NavItem(
         "Billing", "Your products", "subscriptions:list", permissions.can_view_subscriptions, 10
     ),
+    NavItem("Billing", "Proposals", "proposals:list", permissions.can_view_proposals, 20),
 ]

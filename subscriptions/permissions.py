@@ -80,3 +80,13 @@ def quantity_refusal(membership: Membership, subscription: Subscription) -> str:
 
 def can_change_quantity(membership: Membership, obj: Subscription | None = None) -> bool:
     return obj is not None and not quantity_refusal(membership, obj)
+
+
+def can_view_proposals(membership: Membership, obj=None) -> bool:
+    """Billing > Proposals: the tenant's own admins and billing admins (a proposal is made
+    to the tenant; a partner buys for it in the Marketplace)."""
+    return membership.role in (Role.ADMIN, Role.BILLING_ADMIN) and not membership.is_effective
+
+
+def can_answer_proposal(membership: Membership, obj=None) -> bool:
+    return can_view_proposals(membership) and obj is not None and not obj.answer_refusal()

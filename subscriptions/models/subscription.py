@@ -20,7 +20,7 @@ from billing.models import TENANT_ROLE_ON_PROFILES, BillingProfile
 from portal.models import Tenant, TenantOwnedQuerySet
 from publishers.models import MAX_SEATS, MIN_SEATS, Plan, PricingModel, Term
 
-from .lifecycle import DisabledReason, Status
+from ..lifecycle import DisabledReason, Status
 
 
 class BoughtVia(models.TextChoices):
@@ -193,6 +193,15 @@ class Subscription(models.Model):
     disabled_at = models.DateTimeField(null=True, blank=True)
     # The key the purchase form carried: a confirmation sent twice buys once.
     purchase_key = models.UUIDField(null=True, blank=True, editable=False)
+    # The proposal line it was bought from (bought_via "proposal"); one subscription each.
+    proposal_line = models.OneToOneField(
+        "subscriptions.ProposalLine",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="subscription",
+        editable=False,
+    )
 
     objects = SubscriptionQuerySet.as_manager()
 
@@ -218,6 +227,11 @@ class Subscription(models.Model):
             models.CheckConstraint(
                 condition=Q(bought_via__in=BoughtVia.values) & _PARTNER,
                 name="subscription_bought_via_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(bought_via=BoughtVia.PROPOSAL, proposal_line__isnull=False)
+                | (~Q(bought_via=BoughtVia.PROPOSAL) & Q(proposal_line__isnull=True)),
+                name="subscription_proposal_has_line",
             ),
         ]
 

@@ -14,6 +14,7 @@ from .changes import (
     subscription_rename,
     subscription_set_auto_renew,
 )
+from .proposals import ProposalRefused, proposal_accept, proposal_decline
 from .purchase import PurchaseRefused, subscription_buy
 from .transitions import (
     AFTER_RENEWAL_CREDIT,
@@ -36,9 +37,12 @@ __all__ = [
     "CancelQuote",
     "ChangeRefused",
     "NotDue",
+    "ProposalRefused",
     "PurchaseRefused",
     "QuantityQuote",
     "cancel_quote",
+    "proposal_accept",
+    "proposal_decline",
     "quantity_quote",
     "subscription_activate",
     "subscription_buy",

@@ -30,14 +30,22 @@ class PurchaseRefused(ValidationError):
 
 
 def purchase_refusal(
-    *, tenant: Tenant, plan: Plan, profile: BillingProfile, quantity: int | None
+    *,
+    tenant: Tenant,
+    plan: Plan,
+    profile: BillingProfile,
+    quantity: int | None,
+    negotiated: bool = False,
 ) -> PurchaseRefused | None:
     """Why the tenant can't buy `plan` paid by `profile` with `quantity` licenses, or None.
-    The form and the service ask this one function."""
+    The form, the purchase and a proposal's acceptance ask this one function. A plan on
+    offer is visible to the tenant, not stop-sell, of a published app of an active
+    publisher, and priced in the tenant's currency unless its price was `negotiated`."""
     app = plan.app
-    offered = Plan.objects.offered_to(tenant).filter(
-        pk=plan.pk, app__is_published=True, app__publisher__is_active=True
-    )
+    plans = Plan.objects.visible_to(tenant).filter(is_stop_sell=False)
+    if not negotiated:
+        plans = Plan.objects.offered_to(tenant)
+    offered = plans.filter(pk=plan.pk, app__is_published=True, app__publisher__is_active=True)
     if not offered.exists():
         return PurchaseRefused(
             f"{app.name}: {plan.name} can't be bought: it isn't on offer to you."
@@ -67,6 +75,56 @@ def purchase_refusal(
     return None
 
 
+def subscription_create(
+    *,
+    tenant: Tenant,
+    plan: Plan,
+    profile: BillingProfile,
+    quantity: int | None,
+    unit_amount: int,
+    via: str,
+    actor: Actor,
+    now=None,
+    purchase_key: uuid.UUID | None = None,
+    proposal_line=None,
+) -> Subscription:
+    """The new subscription, pending set-up, its audit event and the publisher's word, in
+    the caller's transaction, which has checked the purchase."""
+    subscription = Subscription.objects.create(
+        tenant=tenant,
+        plan=plan,
+        name=plan.app.name,
+        term=plan.term,
+        quantity=quantity,
+        unit_amount=unit_amount,
+        currency=profile.currency,
+        billing_profile=profile,
+        bought_via=via,
+        bought_by=actor.user,
+        bought_by_partner=actor.partner if via == BoughtVia.PARTNER else None,
+        purchase_key=purchase_key,
+        proposal_line=proposal_line,
+        created_at=now or timezone.now(),
+    )
+    audit_record(
+        tenant=tenant,
+        actor=actor,
+        verb="subscription.buy",
+        target=subscription,
+        at=subscription.created_at,
+        data={
+            "name": subscription.name,
+            "plan": plan.name,
+            "quantity": licenses(quantity),
+            "price": money(subscription.term_amount, subscription.currency),
+            "billing_profile": profile.name,
+            **({"bought_via": via} if via != BoughtVia.DIRECT else {}),
+        },
+    )
+    tell_publisher(subscription, "buy")
+    return subscription
+
+
 def subscription_buy(
     *,
     tenant: Tenant,
@@ -91,38 +149,19 @@ def subscription_buy(
     via = BoughtVia.PARTNER if actor.partner is not None else BoughtVia.DIRECT
     try:
         with transaction.atomic():
-            subscription = Subscription.objects.create(
+            subscription = subscription_create(
                 tenant=tenant,
                 plan=plan,
-                name=plan.app.name,
-                term=plan.term,
+                profile=profile,
                 quantity=quantity,
                 unit_amount=price.amount,
-                currency=profile.currency,
-                billing_profile=profile,
-                bought_via=via,
-                bought_by=actor.user,
-                bought_by_partner=actor.partner,
-                purchase_key=purchase_key,
-                created_at=now or timezone.now(),
-            )
-            audit_record(
-                tenant=tenant,
+                via=via,
                 actor=actor,
-                verb="subscription.buy",
-                target=subscription,
-                at=subscription.created_at,
-                data={
-                    "name": subscription.name,
-                    "plan": plan.name,
-                    "quantity": licenses(quantity),
-                    "price": money(subscription.term_amount, subscription.currency),
-                    "billing_profile": profile.name,
-                },
+                now=now,
+                purchase_key=purchase_key,
             )
-            tell_publisher(subscription, "buy")
             if actor.user is not None and send_confirmation:
-                _confirm_by_email(subscription, actor.user.email)
+                confirm_by_email(subscription, actor.user.email)
     except IntegrityError:
         # The same key at the same moment: the other request bought it.
         existing = Subscription.objects.for_tenant(tenant).filter(purchase_key=purchase_key)
@@ -132,7 +171,7 @@ def subscription_buy(
     return subscription, True
 
 
-def _confirm_by_email(subscription: Subscription, to: str) -> None:
+def confirm_by_email(subscription: Subscription, to: str) -> None:
     """The purchase confirmation, sent once the purchase commits. The "Publisher API" issue
     adds the set-up link to it."""
     context = {

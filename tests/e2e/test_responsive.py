@@ -1,6 +1,8 @@
 """Every page of the portal at phone width (390 px) and desktop width (1366 px): no
 horizontal scroll, navigation behind a toggle, error summary focused after a failed submit."""
 
+from datetime import date
+
 import pytest
 from playwright.sync_api import expect
 
@@ -8,6 +10,7 @@ from billing.models import ProfileRole
 from portal.audit import Actor
 from portal.models import Role
 from subscriptions import services
+from subscriptions.models import Proposal, ProposalLine
 
 from ..factories import (
     AppFactory,
@@ -41,6 +44,10 @@ def tenant_pages(tenant, admin, reader):
     disabled = SubscriptionFactory(billing_profile=profile, plan=plan, name="Old ledger")
     services.subscription_cancel(subscription=disabled, actor=Actor.system("admin"))
     a = f"/t/{tenant.slug}/billing/products/apps/{active.uuid}"
+    proposal = Proposal.objects.create(
+        tenant=tenant, title="Support tools at a negotiated price", expires_on=date(2099, 1, 1)
+    )
+    ProposalLine.objects.create(proposal=proposal, plan=plan, quantity=40, unit_amount=320)
     grant = BillingProfileRoleFactory(profile=profile, user=reader, role=ProfileRole.READER)
     member = UserFactory(email="ada.lovelace.long.address@contoso.example", full_name="Ada L")
     membership = MembershipFactory(tenant=tenant, user=member, role=Role.READER)
@@ -68,6 +75,8 @@ def tenant_pages(tenant, admin, reader):
         "app_cancel": f"{a}/cancel/",
         "app_disabled": f"/t/{tenant.slug}/billing/products/apps/{disabled.uuid}/",
         "buy": f"{t}/billing/products/buy/{plan.uuid}/?quantity=12",
+        "proposals": f"{t}/billing/proposals/",
+        "proposal": f"{t}/billing/proposals/{proposal.uuid}/",
         "not_found": f"{t}/billing/accounts/profiles/00000000-0000-0000-0000-000000000000/",
     }
 

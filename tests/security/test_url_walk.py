@@ -6,6 +6,7 @@ Every other pattern must stand in PUBLIC with its anonymous status and the reaso
 A pattern with a URL argument that has no sample value fails, so no new URL escapes.
 """
 
+import datetime
 import re
 
 import pytest
@@ -15,7 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from billing.models import BillingProfileRole
 from portal.models import Invitation, Membership, Role
 from portal.regions import CURRENCIES
-from subscriptions.models import Subscription
+from subscriptions.models import Proposal, ProposalLine, Subscription
 from tests.factories import (
     BillingProfileFactory,
     BillingProfileRoleFactory,
@@ -78,6 +79,19 @@ def subscription(tenant):
     return SubscriptionFactory(billing_profile=profile_role(tenant).profile, plan=plan)
 
 
+def proposal(tenant):
+    """An open proposal to the tenant, of the sample plan (the same one each time)."""
+    existing = Proposal.objects.filter(tenant=tenant).first()
+    if existing is not None:
+        return existing
+    made = Proposal.objects.create(
+        tenant=tenant, title="Sample proposal", expires_on=datetime.date(2099, 1, 1)
+    )
+    plan = private_app(tenant).plans.get()
+    ProposalLine.objects.create(proposal=made, plan=plan, quantity=5, unit_amount=300)
+    return made
+
+
 def invitation(tenant):
     """A pending invitation of the tenant (the same one each time)."""
     existing = Invitation.objects.filter(tenant=tenant).first()
@@ -94,6 +108,7 @@ SAMPLE_VALUES = {
     "invitation_uuid": lambda tenant: invitation(tenant).uuid,
     "subscription_uuid": lambda tenant: subscription(tenant).uuid,
     "plan_uuid": lambda tenant: private_app(tenant).plans.get().uuid,
+    "proposal_uuid": lambda tenant: proposal(tenant).uuid,
     "uidb64": lambda tenant: "MQ",
     "token": lambda tenant: "set-password",
     "app_label": lambda tenant: "portal",

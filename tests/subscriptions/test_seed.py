@@ -4,7 +4,7 @@ from django.core.management import call_command
 
 from billing.models import Charge
 from subscriptions.lifecycle import DisabledReason, Status
-from subscriptions.models import BoughtVia, Subscription
+from subscriptions.models import BoughtVia, Proposal, Subscription
 
 
 def test_seed_demo_gives_contoso_every_status_and_fabrikam_its_own(db):
@@ -20,7 +20,9 @@ def test_seed_demo_gives_contoso_every_status_and_fabrikam_its_own(db):
     assert {s.term for s in contoso.active()} == {"P1M", "P1Y"}
     fabrikam = Subscription.objects.filter(tenant__slug="fabrikam")
     assert fabrikam.exists() and set(fabrikam.values_list("currency", flat=True)) == {"EUR"}
+    assert Proposal.objects.open().filter(tenant__slug="contoso").count() == 1
     charged = Charge.objects.count()
     call_command("seed_demo", "--force")
     assert Subscription.objects.count() == contoso.count() + fabrikam.count()
     assert Charge.objects.count() == charged
+    assert Proposal.objects.count() == 1

@@ -6,12 +6,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing.models import BillingProfile
-from portal.audit import Actor
+from portal.audit import Actor, audit_record
 from portal.management.demo import DemoCommand
 from portal.models import ActorType, Tenant, User
 from publishers.models import Plan
 from subscriptions import services
 from subscriptions.lifecycle import Status
+from subscriptions.models import Proposal, ProposalLine
 
 PUBLISHER = Actor.system("publisher")
 DAY = datetime.timedelta(days=1)
@@ -54,13 +55,20 @@ SUBSCRIPTIONS = [
 ]  # fmt: skip
 
 
+PROPOSAL_TITLE = "Support and people tools, 2027"
+PROPOSAL_LINES = [
+    ("tidewren/tidewren-helpdesk/agent-annual", 15, 15200),
+    ("veldspring/veldspring-roster/standard-annual", 400, 2400),
+]
+
+
 class Command(DemoCommand):
     help = (
         "Give the demo tenants their apps: contoso's in every status (pending set-up per "
         "license and flat rate, active monthly and annual, one with a decrease scheduled, "
         "one renewed, one suspended, one disabled for each reason, two bought by the "
-        "northwind partner) and a few of fabrikam's in EUR. Needs seed_demo's tenants, "
-        "people, catalog and billing profiles. Safe to run twice."
+        "northwind partner) and one open proposal, and a few of fabrikam's in EUR. Needs "
+        "seed_demo's tenants, people, catalog and billing profiles. Safe to run twice."
     )
 
     def seed(self, **options):
@@ -100,7 +108,38 @@ class Command(DemoCommand):
                 if created:
                     self._tell(sub, story, actor, today)
                     made += 1
+        self._proposal(today)
         self.stdout.write(f"Demo apps ready: {made} bought now, {len(SUBSCRIPTIONS)} in all.")
+
+    def _proposal(self, today):
+        """One open proposal to contoso, at negotiated prices, as operator staff make it."""
+        tenant = Tenant.objects.get(slug="contoso")
+        if Proposal.objects.for_tenant(tenant).filter(title=PROPOSAL_TITLE).exists():
+            return
+        proposal = Proposal.objects.create(
+            tenant=tenant,
+            title=PROPOSAL_TITLE,
+            message=(
+                "As discussed: a year of Tidewren Helpdesk for the support team and Veldspring "
+                "Roster for everyone, at 20% off list."
+            ),
+            expires_on=(today + 30 * DAY).date(),
+        )
+        for plan_ref, quantity, unit_amount in PROPOSAL_LINES:
+            publisher, offer, plan_id = plan_ref.split("/")
+            plan = Plan.objects.get(
+                app__publisher__slug=publisher, app__offer_id=offer, plan_id=plan_id
+            )
+            ProposalLine.objects.create(
+                proposal=proposal, plan=plan, quantity=quantity, unit_amount=unit_amount
+            )
+        audit_record(
+            tenant=tenant,
+            actor=Actor.system("marketplace sales"),
+            verb="proposal.create",
+            target=proposal,
+            data={"name": proposal.title, "expires": proposal.expires_on.isoformat()},
+        )
 
     def _tell(self, sub, story, actor, today):
         """Play the story: each step at its day, in order."""

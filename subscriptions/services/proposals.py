@@ -1,0 +1,102 @@
+"""Answering a proposal: accept it (one subscription per line, at the negotiated price) or
+decline it. Proposals are made by operator staff in the Django admin."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from billing.models import BillingProfile
+from portal.audit import Actor, audit_record
+
+from ..models import BoughtVia, Proposal, ProposalStatus, Subscription
+from .common import money
+from .purchase import PurchaseRefused, purchase_refusal, subscription_create
+
+
+class ProposalRefused(ValidationError):
+    """A proposal that can't be answered, or accepted with that profile; nothing written."""
+
+
+def _locked(proposal: Proposal) -> Proposal:
+    return Proposal.objects.select_for_update().select_related("tenant").get(pk=proposal.pk)
+
+
+def proposal_accept(
+    *, proposal: Proposal, profile: BillingProfile, actor: Actor, now=None
+) -> list[Subscription]:
+    """Buy every line of the open proposal, paid by `profile`: one subscription each,
+    pending set-up, at the negotiated unit price. All or nothing."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        proposal = _locked(proposal)
+        if refusal := proposal.answer_refusal():
+            raise ProposalRefused(refusal)
+        if profile.currency != proposal.currency:
+            raise ProposalRefused(
+                f"This proposal is priced in {proposal.currency}: choose a billing profile "
+                f"billed in {proposal.currency}."
+            )
+        lines = list(proposal.lines.select_related("plan__app__publisher"))
+        if not lines:
+            raise ProposalRefused("This proposal has nothing in it to buy.")
+        subscriptions = []
+        for line in lines:
+            refused = purchase_refusal(
+                tenant=proposal.tenant,
+                plan=line.plan,
+                profile=profile,
+                quantity=line.quantity,
+                negotiated=True,
+            )
+            if refused is not None:
+                raise PurchaseRefused(f"{line.plan}: {refused.message}", refused.field)
+            subscriptions.append(
+                subscription_create(
+                    tenant=proposal.tenant,
+                    plan=line.plan,
+                    profile=profile,
+                    quantity=line.quantity,
+                    unit_amount=line.unit_amount,
+                    via=BoughtVia.PROPOSAL,
+                    actor=actor,
+                    now=now,
+                    proposal_line=line,
+                )
+            )
+        _answer(proposal, ProposalStatus.ACCEPTED, actor, now)
+        audit_record(
+            tenant=proposal.tenant,
+            actor=actor,
+            verb="proposal.accept",
+            target=proposal,
+            at=now,
+            data={
+                "name": proposal.title,
+                "billing_profile": profile.name,
+                "price": money(sum(line.term_amount for line in lines), proposal.currency),
+            },
+        )
+    return subscriptions
+
+
+def proposal_decline(*, proposal: Proposal, actor: Actor, now=None) -> Proposal:
+    now = now or timezone.now()
+    with transaction.atomic():
+        proposal = _locked(proposal)
+        if refusal := proposal.answer_refusal():
+            raise ProposalRefused(refusal)
+        _answer(proposal, ProposalStatus.DECLINED, actor, now)
+        audit_record(
+            tenant=proposal.tenant,
+            actor=actor,
+            verb="proposal.decline",
+            target=proposal,
+            at=now,
+            data={"name": proposal.title},
+        )
+    return proposal
+
+
+def _answer(proposal: Proposal, status: str, actor: Actor, now) -> None:
+    proposal.status, proposal.answered_at, proposal.answered_by = status, now, actor.user
+    proposal.save(update_fields=["status", "answered_at", "answered_by"])

@@ -1,0 +1,165 @@
+"""Proposals: operator staff offer negotiated prices in the Django admin; the tenant's admins
+accept one with a billing profile (one subscription per line) or decline it."""
+
+import datetime
+
+import pytest
+
+from billing.models import ProfileRole
+from portal.models import AuditEvent
+from publishers.models import PricingModel
+from subscriptions.lifecycle import Status
+from subscriptions.models import BoughtVia, Proposal, ProposalLine, ProposalStatus, Subscription
+from tests.factories import (
+    AppFactory,
+    BillingProfileFactory,
+    BillingProfileRoleFactory,
+    PlanFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+FUTURE = datetime.date(2099, 1, 1)
+
+
+@pytest.fixture
+def profile(tenant):
+    return BillingProfileFactory(tenant=tenant, name="Contoso HQ", is_default=True)
+
+
+@pytest.fixture
+def proposal(tenant):
+    made = Proposal.objects.create(tenant=tenant, title="Finance bundle", expires_on=FUTURE)
+    seats = PlanFactory(app=AppFactory(name="Ledger Pro"), prices={"USD": 900})
+    flat = PlanFactory(
+        app=AppFactory(name="Board", pricing_model=PricingModel.FLAT_RATE),
+        prices={"USD": 12000},
+    )
+    ProposalLine.objects.create(proposal=made, plan=seats, quantity=20, unit_amount=700)
+    ProposalLine.objects.create(proposal=made, plan=flat, unit_amount=10000)
+    return made
+
+
+def url(proposal, rest=""):
+    return f"/t/{proposal.tenant.slug}/billing/proposals/{proposal.uuid}/{rest}"
+
+
+def test_an_admin_accepts_a_proposal_and_buys_each_line_at_its_price(
+    login, admin, profile, proposal
+):
+    client = login(admin)
+    page = client.get(url(proposal)).content.decode()
+    assert "$140.00" in page and "<s>$180.00</s>" in page  # 20 x $7.00, list 20 x $9.00
+    assert "$240.00" in page  # every term, all apps
+    response = client.post(
+        url(proposal, "accept/"), {"billing_profile": profile.uuid, "agree": "on"}
+    )
+    assert response.status_code == 302
+    bought = Subscription.objects.order_by("name")
+    assert [(s.name, s.quantity, s.unit_amount, s.bought_via, s.status) for s in bought] == [
+        ("Board", None, 10000, BoughtVia.PROPOSAL, Status.PENDING_ACTIVATION),
+        ("Ledger Pro", 20, 700, BoughtVia.PROPOSAL, Status.PENDING_ACTIVATION),
+    ]
+    proposal.refresh_from_db()
+    assert (proposal.status, proposal.answered_by) == (ProposalStatus.ACCEPTED, admin)
+    assert AuditEvent.objects.filter(verb="proposal.accept").count() == 1
+    again = client.post(url(proposal, "accept/"), {"billing_profile": profile.uuid, "agree": "on"})
+    assert again.status_code == 302 and Subscription.objects.count() == 2
+
+
+def test_an_expired_or_declined_proposal_cannot_be_accepted(login, admin, profile, proposal):
+    client = login(admin)
+    assert client.post(url(proposal, "decline/")).status_code == 302
+    proposal.refresh_from_db()
+    assert proposal.status == ProposalStatus.DECLINED
+    client.post(url(proposal, "accept/"), {"billing_profile": profile.uuid, "agree": "on"})
+    assert not Subscription.objects.exists()
+    expired = Proposal.objects.create(
+        tenant=proposal.tenant, title="Old", expires_on=datetime.date(2020, 1, 1)
+    )
+    ProposalLine.objects.create(
+        proposal=expired, plan=proposal.lines.first().plan, quantity=2, unit_amount=5
+    )
+    page = client.get(url(expired)).content.decode()
+    assert "Expired" in page and "Accept proposal" not in page
+    client.post(url(expired, "accept/"), {"billing_profile": profile.uuid, "agree": "on"})
+    assert not Subscription.objects.exists()
+
+
+def test_accepting_needs_the_agreement_and_a_profile_in_its_currency(
+    login, tenant, admin, profile, proposal
+):
+    euro = BillingProfileFactory(tenant=tenant, country="DE")
+    client = login(admin)
+    no_agreement = client.post(url(proposal, "accept/"), {"billing_profile": profile.uuid})
+    assert no_agreement.status_code == 422
+    euro_answer = client.post(
+        url(proposal, "accept/"), {"billing_profile": euro.uuid, "agree": "on"}
+    )
+    assert euro_answer.status_code == 422
+    assert not Subscription.objects.exists()
+
+
+def test_a_stop_sell_line_refuses_the_whole_proposal(login, admin, profile, proposal):
+    line = proposal.lines.first()
+    type(line.plan).objects.filter(pk=line.plan_id).update(is_stop_sell=True)
+    response = login(admin).post(
+        url(proposal, "accept/"), {"billing_profile": profile.uuid, "agree": "on"}
+    )
+    assert response.status_code == 422 and "isn&#x27;t on offer" in response.content.decode()
+    assert not Subscription.objects.exists()
+    proposal.refresh_from_db()
+    assert proposal.status == ProposalStatus.OPEN
+
+
+def test_only_the_tenants_own_admins_and_billing_admins_see_proposals(
+    login, tenant, reader, member, partner_user, billing_admin, proposal, profile
+):
+    BillingProfileRoleFactory(profile=profile, user=member, role=ProfileRole.OWNER)
+    for person in (reader, member, partner_user):
+        client = login(person)
+        assert client.get(f"/t/{tenant.slug}/billing/proposals/").status_code == 403
+        assert client.post(url(proposal, "decline/")).status_code == 403
+    assert login(billing_admin).get(url(proposal)).status_code == 200
+    proposal.refresh_from_db()
+    assert proposal.status == ProposalStatus.OPEN
+
+
+def test_operator_staff_make_a_proposal_in_the_django_admin(client, tenant, proposal):
+    staff = UserFactory(email="sales@marketplace.example", is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    plan = proposal.lines.first().plan
+    response = client.post(
+        "/admin/subscriptions/proposal/add/",
+        {
+            "tenant": tenant.pk,
+            "title": "Spring offer",
+            "message": "",
+            "expires_on": "2099-03-01",
+            "lines-TOTAL_FORMS": "1",
+            "lines-INITIAL_FORMS": "0",
+            "lines-0-plan": plan.pk,
+            "lines-0-quantity": "10",
+            "lines-0-unit_amount": "650",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    made = Proposal.objects.get(title="Spring offer")
+    assert (made.currency, made.created_by, made.lines.get().unit_amount) == ("USD", staff, 650)
+    event = AuditEvent.objects.get(verb="proposal.create")
+    assert event.tenant == tenant
+    bad = client.post(
+        "/admin/subscriptions/proposal/add/",
+        {
+            "tenant": tenant.pk,
+            "title": "Too many",
+            "expires_on": "2099-03-01",
+            "lines-TOTAL_FORMS": "1",
+            "lines-INITIAL_FORMS": "0",
+            "lines-0-plan": plan.pk,
+            "lines-0-quantity": "100000",
+            "lines-0-unit_amount": "650",
+        },
+    )
+    assert bad.status_code == 200 and "Choose 1 to 500 licenses." in bad.content.decode()
+    assert not Proposal.objects.filter(title="Too many").exists()
