@@ -146,6 +146,7 @@ KEY_WORDS = {
     "charge": "Charged",
     "credit": "Credited",
     "bought_via": "Bought",
+    "scheduled_decrease_dropped": "Scheduled decrease dropped",
 }
 # A from/to pair is a change of this field.
 FROM_TO_FIELD = {

@@ -338,9 +338,17 @@ class PlanQuerySet(CatalogQuerySet):
         return self.filter(_visible(tenant))
 
     def offered_to(self, tenant):
-        """Plans the tenant may buy: visible to it, on sale, priced in its currency."""
+        """Plans the tenant may buy: visible to it, on sale, priced in its currency, of a
+        published app of an active publisher."""
         priced = Price.objects.filter(plan=OuterRef("pk"), currency=tenant.currency)
-        return self.visible_to(tenant).filter(Exists(priced), is_stop_sell=False)
+        return self.on_sale_to(tenant).filter(Exists(priced))
+
+    def on_sale_to(self, tenant):
+        """Plans the tenant may buy at some price: `offered_to` but for the price in its
+        currency (a proposal's price is negotiated)."""
+        return self.visible_to(tenant).filter(
+            is_stop_sell=False, app__is_published=True, app__publisher__is_active=True
+        )
 
     def with_price(self, currency):
         """Annotate each plan's price in the currency (`amount`, minor units)."""

@@ -3,13 +3,12 @@ import uuid
 from django import forms
 
 from billing.models import BillingProfile
-from billing.permissions import profile_role
 from portal.forms import CleanInputMixin
 from publishers.models import PricingModel
 
 from .lifecycle import Status
 from .models import AppsSort, Subscription
-from .permissions import BUYER_ROLES
+from .permissions import may_pay_with
 from .services import ChangeRefused, quantity_quote
 from .services.changes import profile_move_refusal
 from .services.purchase import purchase_refusal
@@ -28,7 +27,7 @@ def profiles_to_pay_with(membership, currency: str) -> list[BillingProfile]:
     return [
         profile
         for profile in profiles.order_by("-is_default", "name")
-        if profile_role(membership, profile) in BUYER_ROLES
+        if may_pay_with(membership, profile)
     ]
 
 
@@ -51,7 +50,14 @@ class PurchaseForm(CleanInputMixin, forms.Form):
         label="I accept the customer agreement for this purchase.",
         error_messages={"required": "Accept the customer agreement to buy."},
     )
-    purchase_key = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
+    purchase_key = forms.UUIDField(
+        widget=forms.HiddenInput,
+        initial=uuid.uuid4,
+        error_messages={
+            "required": "This form is incomplete: reload the page and try again.",
+            "invalid": "This form is incomplete: reload the page and try again.",
+        },
+    )
 
     def __init__(self, *args, plan, membership, **kwargs):
         super().__init__(*args, **kwargs)
@@ -83,7 +89,14 @@ class PurchaseForm(CleanInputMixin, forms.Form):
 
 
 class QuantityForm(CleanInputMixin, forms.Form):
+    """The licenses asked for; the confirming POST also carries the quote the person
+    reviewed, and is refused if the app no longer says the same."""
+
     quantity = forms.IntegerField(label="Licenses")
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    quoted_old = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    quoted_when = forms.CharField(required=False, widget=forms.HiddenInput)
+    quoted_amount = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, subscription: Subscription, **kwargs):
         super().__init__(*args, **kwargs)
@@ -103,6 +116,18 @@ class QuantityForm(CleanInputMixin, forms.Form):
         except ChangeRefused as refusal:
             raise forms.ValidationError(refusal.message) from None
         return quantity
+
+    def clean(self):
+        data = super().clean()
+        if self.quote is not None and data.get("confirm"):
+            reviewed = (data.get("quoted_old"), data.get("quoted_when"), data.get("quoted_amount"))
+            if reviewed != (self.quote.old, self.quote.when, self.quote.amount):
+                self.add_error(
+                    "quantity",
+                    f"This app changed since you reviewed it: {self.quote.explanation} "
+                    "Review it again.",
+                )
+        return data
 
 
 class BillingProfileMoveForm(CleanInputMixin, forms.Form):

@@ -2,15 +2,16 @@
 
 Buying: tenant admins and billing admins (a partner's people act as billing admins) with any
 of the tenant's profiles; a `member` who owns or contributes to a profile, with that one.
-Seeing: tenant admins, billing admins and readers see every subscription; a member those
-paid by a profile they hold a role on. Managing: whoever may buy with the subscription's
-profile; a subscription a partner bought is managed by that partner's people only, and
-a disabled one by no one (it can only be bought again).
+Tenant readers never buy, whatever role a profile grants them. Seeing: tenant admins,
+billing admins and readers see every subscription; a member those paid by a profile they
+hold a role on. Managing: whoever may pay with the subscription's profile; a subscription a
+partner bought is managed by that partner's people only while the partnership lasts, and a
+disabled one by no one (it can only be bought again).
 """
 
 from billing.models import TENANT_ROLE_ON_PROFILES, BillingProfile, ProfileRole
 from billing.permissions import can_view_billing_profiles, profile_role
-from portal.models import Membership, Role
+from portal.models import Membership, PartnerRelationship, Role
 from portal.permissions import grants
 
 from .models import Subscription
@@ -27,13 +28,21 @@ def can_view_subscriptions(membership: Membership, obj=None) -> bool:
     return membership.role in TENANT_ROLE_ON_PROFILES or can_view_billing_profiles(membership)
 
 
+def may_pay_with(membership: Membership, profile: BillingProfile) -> bool:
+    """Whether the member may buy, or change what is bought, paid by `profile`: the one rule
+    buying, managing and the profile choices ask."""
+    if membership.role in (Role.ADMIN, Role.BILLING_ADMIN) or membership.is_effective:
+        return True
+    return membership.role == Role.MEMBER and profile_role(membership, profile) in BUYER_ROLES
+
+
 def can_buy(membership: Membership, obj: BillingProfile | None = None) -> bool:
     """Buying at all (no profile given), or paid by the profile `obj`."""
     if obj is None:
         if membership.role in (Role.ADMIN, Role.BILLING_ADMIN) or membership.is_effective:
             return True
         return membership.role == Role.MEMBER and _holds_buyer_role(membership)
-    return profile_role(membership, obj) in BUYER_ROLES
+    return may_pay_with(membership, obj)
 
 
 @grants("browse_marketplace")
@@ -49,14 +58,29 @@ def _holds_buyer_role(membership: Membership) -> bool:
     return membership._holds_buyer_role
 
 
+def managing_partner(subscription: Subscription):
+    """The partner tenant that manages the subscription (it bought it and still acts for the
+    tenant), or None: once the partnership ends, the tenant's own people manage it."""
+    partner = subscription.bought_by_partner
+    if partner is None:
+        return None
+    if not hasattr(subscription, "_partner_acts"):  # asked by several buttons on one page
+        subscription._partner_acts = (
+            PartnerRelationship.objects.active()
+            .filter(partner=partner, customer_id=subscription.tenant_id)
+            .exists()
+        )
+    return partner if subscription._partner_acts else None
+
+
 def manage_refusal(membership: Membership, subscription: Subscription) -> str:
     """Why the member can't change the subscription ("" when they can)."""
-    partner = subscription.bought_by_partner
+    partner = managing_partner(subscription)
     if partner is not None and membership.via_partner != partner:
         return f"{partner.name} bought this app for you and manages it: ask them to change it."
     if subscription.is_disabled:
         return "A disabled app can't be changed. Buy it again to keep using it."
-    if profile_role(membership, subscription.billing_profile) not in BUYER_ROLES:
+    if not may_pay_with(membership, subscription.billing_profile):
         return (
             "Changing this app takes the owner or contributor role on its billing profile, "
             "or the tenant admin or billing admin role."

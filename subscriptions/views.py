@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -12,6 +12,7 @@ from billing.models import BillingProfile, Charge
 from portal.audit import Actor
 from portal.links import tenant_url
 from portal.models import AuditEvent
+from portal.money import format_money as money
 from publishers.models import Plan, Publisher
 
 from . import permissions, services
@@ -22,7 +23,6 @@ from .forms import (
     QuantityForm,
     RenameForm,
 )
-from .lifecycle import IllegalMove
 from .models import AppsSort, Subscription
 
 PAGE_SIZE = 50
@@ -48,6 +48,11 @@ def _detail_url(request, subscription):
     )
 
 
+def _still(request, refusal):
+    """The view's permission check, for the service to ask again of the locked row."""
+    return lambda subscription: refusal(request.membership, subscription)
+
+
 def _words(error: ValidationError) -> str:
     return " ".join(error.messages)
 
@@ -56,7 +61,7 @@ def _words(error: ValidationError) -> str:
 @vary_on_headers("HX-Request", "HX-Target")
 def subscription_list(request):
     if not permissions.can_view_subscriptions(request.membership):
-        raise PermissionDenied("You have no role on any billing profile of this tenant.")
+        raise Http404("No apps to show.")
     visible = Subscription.objects.visible_to(request.membership)
     publishers = Publisher.objects.filter(
         apps__plans__subscriptions__in=visible.values("pk")
@@ -114,6 +119,7 @@ def subscription_detail(request, subscription_uuid):
         target_type=Subscription._meta.label_lower, target_id=str(subscription.uuid)
     )
     charges = Charge.objects.for_tenant(request.tenant).of_subscription(subscription.uuid)
+    buy_again, not_again = _buy_again(request, subscription)
     context = {
         "subscription": subscription,
         "refusal": permissions.manage_refusal(membership, subscription),
@@ -122,9 +128,27 @@ def subscription_detail(request, subscription_uuid):
             "-created_at", "-pk"
         ),
         "charges": charges.select_related("billing_profile").order_by("-created_at", "-pk"),
-        "may_buy_again": subscription.is_disabled and permissions.can_buy(membership),
+        "buy_again": buy_again,
+        "buy_again_refusal": not_again,
     }
     return render(request, "subscriptions/subscription_detail.html", context)
+
+
+def _buy_again(request, subscription) -> tuple[str, str]:
+    """The Buy again link of a disabled subscription, prefilled, and why there is none
+    (both "" when the caller can't buy)."""
+    membership = request.membership
+    if not subscription.is_disabled or not permissions.can_buy(membership):
+        return "", ""
+    if not Plan.objects.offered_to(request.tenant).filter(pk=subscription.plan_id).exists():
+        return "", "This plan is no longer on offer to you: the Marketplace has the app's plans."
+    query = QueryDict(mutable=True)
+    if subscription.quantity:
+        query["quantity"] = subscription.quantity
+    if permissions.may_pay_with(membership, subscription.billing_profile):
+        query["billing_profile"] = subscription.billing_profile.uuid
+    url = tenant_url("subscriptions:buy", request.tenant.slug, plan_uuid=subscription.plan.uuid)
+    return (f"{url}?{query.urlencode()}" if query else url), ""
 
 
 @require_http_methods(["GET", "POST"])
@@ -140,6 +164,8 @@ def subscription_quantity(request, subscription_uuid):
                 subscription=subscription,
                 quantity=form.cleaned_data["quantity"],
                 actor=Actor.from_request(request),
+                expected=form.quote,
+                check=_still(request, permissions.quantity_refusal),
             )
         except ValidationError as error:
             form.add_error("quantity", _words(error))
@@ -167,7 +193,10 @@ def subscription_billing_profile(request, subscription_uuid):
         profile = form.cleaned_data["billing_profile"]
         try:
             services.subscription_change_billing_profile(
-                subscription=subscription, profile=profile, actor=Actor.from_request(request)
+                subscription=subscription,
+                profile=profile,
+                actor=Actor.from_request(request),
+                check=_still(request, permissions.manage_refusal),
             )
         except ValidationError as error:
             form.add_error("billing_profile", _words(error))
@@ -189,8 +218,12 @@ def subscription_auto_renew(request, subscription_uuid):
         messages.error(request, "Choose to turn auto-renew on or off.")
         return redirect(_detail_url(request, subscription))
     try:
+        scheduled = subscription.scheduled_quantity
         subscription = services.subscription_set_auto_renew(
-            subscription=subscription, auto_renew=wanted == "on", actor=Actor.from_request(request)
+            subscription=subscription,
+            auto_renew=wanted == "on",
+            actor=Actor.from_request(request),
+            check=_still(request, permissions.manage_refusal),
         )
     except ValidationError as error:
         messages.error(request, _words(error))
@@ -198,10 +231,14 @@ def subscription_auto_renew(request, subscription_uuid):
         end = subscription.last_day
         if subscription.auto_renew:
             messages.success(request, f"{subscription.name} renews automatically.")
-        elif end:
-            messages.success(request, f"{subscription.name} expires after {end:%-d %B %Y}.")
         else:
-            messages.success(request, f"{subscription.name} will expire at the end of its term.")
+            when = f"after {end:%-d %B %Y}" if end else "at the end of its first term"
+            dropped = (
+                f" The decrease to {scheduled} licenses scheduled for the renewal is dropped."
+                if scheduled and subscription.scheduled_quantity is None
+                else ""
+            )
+            messages.success(request, f"{subscription.name} expires {when}.{dropped}")
     return redirect(_detail_url(request, subscription))
 
 
@@ -215,6 +252,7 @@ def subscription_rename(request, subscription_uuid):
                 subscription=subscription,
                 name=form.cleaned_data["name"],
                 actor=Actor.from_request(request),
+                check=_still(request, permissions.manage_refusal),
             )
         except ValidationError as error:
             form.add_error("name", _words(error))
@@ -229,17 +267,27 @@ def subscription_rename(request, subscription_uuid):
 @require_http_methods(["GET", "POST"])
 def subscription_cancel(request, subscription_uuid):
     subscription = access_subscription(request, subscription_uuid, check=permissions.manage_refusal)
+    quote = services.cancel_quote(subscription)
     if request.method == "POST":
         try:
+            expected = int(request.POST.get("credit", ""))
+        except ValueError:
+            expected = -1  # a form without the amount shown: never what a cancel gives
+        try:
             services.subscription_cancel(
-                subscription=subscription, actor=Actor.from_request(request)
+                subscription=subscription,
+                actor=Actor.from_request(request),
+                expected_credit=expected,
+                check=_still(request, permissions.manage_refusal),
             )
-        except IllegalMove as error:
+        except ValidationError as error:
             messages.error(request, _words(error))
         else:
-            messages.success(request, f"{subscription.name} is canceled.")
-        return redirect(_detail_url(request, subscription))
-    context = {"subscription": subscription, "quote": services.cancel_quote(subscription)}
+            credited = f" {money(expected, subscription.currency)} is credited." if expected else ""
+            messages.success(request, f"{subscription.name} is canceled.{credited}")
+            return redirect(_detail_url(request, subscription))
+        quote = services.cancel_quote(subscription)
+    context = {"subscription": subscription, "quote": quote}
     return render(request, "subscriptions/subscription_cancel.html", context)
 
 
@@ -248,10 +296,8 @@ def access_plan(request, plan_uuid) -> Plan:
     (else 403). Stop-sell, private-for-others and unpriced plans are not found."""
     if not permissions.can_buy(request.membership):
         raise PermissionDenied(permissions.BUY_REFUSAL)
-    plans = Plan.objects.offered_to(request.tenant).filter(
-        app__is_published=True, app__publisher__is_active=True
-    )
-    return get_object_or_404(plans.select_related("app__publisher"), uuid=plan_uuid)
+    plans = Plan.objects.offered_to(request.tenant).select_related("app__publisher")
+    return get_object_or_404(plans, uuid=plan_uuid)
 
 
 @require_http_methods(["GET", "POST"])
@@ -259,7 +305,10 @@ def subscription_buy(request, plan_uuid):
     plan = access_plan(request, plan_uuid)
     membership = request.membership
     data = request.POST if request.method == "POST" else None
-    form = PurchaseForm(data, initial=request.GET.dict(), plan=plan, membership=membership)
+    # A link may choose the licenses and the profile (Buy again); never the agreement or the
+    # form's key.
+    initial = {k: request.GET[k] for k in ("quantity", "billing_profile") if k in request.GET}
+    form = PurchaseForm(data, initial=initial, plan=plan, membership=membership)
     if request.method == "POST" and form.is_valid():
         profile = form.cleaned_data["billing_profile"]
         if not permissions.can_buy(membership, profile):

@@ -307,6 +307,19 @@ class Subscription(models.Model):
         )
 
     @property
+    def renewal_phrase(self) -> str:
+        """When the app renews or stops, as the Apps list says it: "Renews 2 Jan 2027"."""
+        if self.is_disabled:
+            return "—"
+        if self.term_end is None:
+            return "After set-up"
+        if self.is_suspended and self.auto_renew:
+            return f"Not while suspended (term ends {self.term_end:%-d %b %Y})"
+        if not self.auto_renew:
+            return f"Expires after {self.last_day:%-d %b %Y}"
+        return f"Renews {self.term_end:%-d %b %Y}"
+
+    @property
     def term_amount(self) -> int:
         """The price of a whole term at today's quantity, in minor units."""
         return self.unit_amount * (self.quantity or 1)

@@ -6,7 +6,6 @@ auto-renew, name). Views, tasks, commands and the API call these same functions.
 """
 
 from .changes import (
-    ChangeRefused,
     QuantityQuote,
     quantity_quote,
     subscription_change_billing_profile,
@@ -14,6 +13,7 @@ from .changes import (
     subscription_rename,
     subscription_set_auto_renew,
 )
+from .common import ChangeRefused
 from .proposals import ProposalRefused, proposal_accept, proposal_decline
 from .purchase import PurchaseRefused, subscription_buy
 from .transitions import (

@@ -4,7 +4,6 @@ auto-renew and name. Each locks the row, checks, writes, audits, in one transact
 import datetime
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,14 +15,19 @@ from portal.money import format_money
 
 from ..lifecycle import Status
 from ..models import Subscription
-from .common import describe, licenses, locked, money, tell_publisher, utc_day
+from .common import (
+    ChangeRefused,
+    describe,
+    licenses,
+    locked,
+    money,
+    recheck,
+    tell_publisher,
+    utc_day,
+)
 
 # A decrease applies at once, with a credit, this soon after activation or a renewal.
 DECREASE_NOW_WINDOW = datetime.timedelta(days=7)
-
-
-class ChangeRefused(ValidationError):
-    """A change the subscription can't take; nothing written."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class QuantityQuote:
     amount: int = 0  # minor units: > 0 charged, < 0 credited
     since: datetime.date | None = None  # the first day charged or credited
     renews_on: datetime.date | None = None
+    pending: bool = False  # not set up yet
 
     @property
     def kind(self) -> str:
@@ -56,7 +61,14 @@ class QuantityQuote:
             return f"{count} from today: {amount} for the unused part of this term is credited."
         if self.old == self.new:
             return f"You keep {count}: the decrease scheduled for the renewal is canceled."
-        return f"{count}: nothing is charged until the publisher sets the app up."
+        if self.pending:
+            return f"{count}: nothing is charged until the publisher sets the app up."
+        return f"{count} from today: nothing is left of this term to charge or credit."
+
+    def matches(self, other: "QuantityQuote") -> bool:
+        """Whether `other` (what the person reviewed) says the same as this one."""
+        fields = ("old", "new", "when", "amount")
+        return all(getattr(self, f) == getattr(other, f) for f in fields)
 
 
 def _bounds_refusal(subscription: Subscription, quantity: int) -> str:
@@ -86,7 +98,7 @@ def quantity_quote(subscription: Subscription, quantity: int, now=None) -> Quant
     if (quantity == old and scheduled is None) or quantity == scheduled:
         raise ChangeRefused(f"The app already has {licenses(quantity)}.", code="unchanged")
     if subscription.is_pending or quantity == old:
-        return QuantityQuote(**quote, when="now")
+        return QuantityQuote(**quote, when="now", pending=subscription.is_pending)
     today = utc_day(now)
     share = prorate(
         subscription.unit_amount * abs(quantity - old),
@@ -98,17 +110,37 @@ def quantity_quote(subscription: Subscription, quantity: int, now=None) -> Quant
         return QuantityQuote(**quote, when="now", amount=share, since=today)
     if now - subscription.term_started_at <= DECREASE_NOW_WINDOW:
         return QuantityQuote(**quote, when="now", amount=-share, since=today)
+    if not subscription.auto_renew:
+        raise ChangeRefused(
+            "This app is set not to renew, so a decrease at renewal would never apply: turn "
+            "auto-renew on first, or keep the licenses until the app expires.",
+            code="no_renewal",
+        )
     return QuantityQuote(**quote, when="renewal", renews_on=subscription.term_end)
 
 
 def subscription_change_quantity(
-    *, subscription: Subscription, quantity: int, actor: Actor, now=None
+    *,
+    subscription: Subscription,
+    quantity: int,
+    actor: Actor,
+    now=None,
+    expected: QuantityQuote | None = None,
+    check=None,
 ) -> tuple[Subscription, QuantityQuote]:
-    """Change the number of licenses as `quantity_quote` says, charging or crediting it."""
+    """Change the number of licenses as `quantity_quote` says, charging or crediting it.
+    `expected` is the quote the person confirmed: if the locked row now says otherwise
+    (another change came first, the 7-day window closed), nothing is done."""
     now = now or timezone.now()
     with transaction.atomic():
         sub = locked(subscription)
+        recheck(sub, check)
         quote = quantity_quote(sub, quantity, now)
+        if expected is not None and not quote.matches(expected):
+            raise ChangeRefused(
+                f"This app changed since you reviewed it: {quote.explanation} Review it again.",
+                code="stale",
+            )
         _apply_quantity(sub, quote, actor, now)
     return sub, quote
 
@@ -186,12 +218,13 @@ def profile_move_refusal(subscription: Subscription, profile: BillingProfile) ->
 
 
 def subscription_change_billing_profile(
-    *, subscription: Subscription, profile: BillingProfile, actor: Actor
+    *, subscription: Subscription, profile: BillingProfile, actor: Actor, check=None
 ) -> Subscription:
     """Later charges go to `profile` (those already made stay where they are)."""
     with transaction.atomic():
         sub = locked(subscription)
         _changeable(sub)
+        recheck(sub, check)
         profile = BillingProfile.objects.select_for_update().get(pk=profile.pk)
         if refusal := profile_move_refusal(sub, profile):
             raise ChangeRefused(refusal)
@@ -209,31 +242,36 @@ def subscription_change_billing_profile(
 
 
 def subscription_set_auto_renew(
-    *, subscription: Subscription, auto_renew: bool, actor: Actor
+    *, subscription: Subscription, auto_renew: bool, actor: Actor, check=None
 ) -> Subscription:
-    """Renew at term end, or let the app expire then."""
+    """Renew at term end, or let the app expire then (a decrease scheduled for the renewal
+    goes with it: it would never apply)."""
     with transaction.atomic():
         sub = locked(subscription)
         _changeable(sub)
+        recheck(sub, check)
         if sub.auto_renew == auto_renew:
             return sub
         sub.auto_renew = auto_renew
-        sub.save(update_fields=["auto_renew"])
+        data = {"name": sub.name, "from": not auto_renew, "to": auto_renew}
+        if not auto_renew and sub.scheduled_quantity is not None:
+            data["scheduled_decrease_dropped"] = sub.scheduled_quantity
+            sub.scheduled_quantity = None
+        sub.save(update_fields=["auto_renew", "scheduled_quantity"])
         audit_record(
-            tenant=sub.tenant,
-            actor=actor,
-            verb="subscription.auto_renew",
-            target=sub,
-            data={"name": sub.name, "from": not auto_renew, "to": auto_renew},
+            tenant=sub.tenant, actor=actor, verb="subscription.auto_renew", target=sub, data=data
         )
     return sub
 
 
-def subscription_rename(*, subscription: Subscription, name: str, actor: Actor) -> Subscription:
+def subscription_rename(
+    *, subscription: Subscription, name: str, actor: Actor, check=None
+) -> Subscription:
     """The name the tenant knows the app by on its pages (the form has cleaned it)."""
     with transaction.atomic():
         sub = locked(subscription)
         _changeable(sub)
+        recheck(sub, check)
         if sub.name == name:
             return sub
         old, sub.name = sub.name, name

@@ -3,9 +3,22 @@ and the one place the publisher hears of a change."""
 
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from ..models import Subscription
+
+
+class ChangeRefused(ValidationError):
+    """A change the subscription can't take; nothing written."""
+
+
+def recheck(subscription: Subscription, check) -> None:
+    """The caller's permission check (`check(subscription) -> refusal`), asked again of the
+    locked row: the profile that pays, or the partner that manages it, may have changed
+    since the page was read."""
+    if check is not None and (refusal := check(subscription)):
+        raise ChangeRefused(refusal, code="not_allowed")
 
 
 def locked(subscription: Subscription) -> Subscription:

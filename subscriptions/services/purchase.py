@@ -42,10 +42,8 @@ def purchase_refusal(
     offer is visible to the tenant, not stop-sell, of a published app of an active
     publisher, and priced in the tenant's currency unless its price was `negotiated`."""
     app = plan.app
-    plans = Plan.objects.visible_to(tenant).filter(is_stop_sell=False)
-    if not negotiated:
-        plans = Plan.objects.offered_to(tenant)
-    offered = plans.filter(pk=plan.pk, app__is_published=True, app__publisher__is_active=True)
+    plans = Plan.objects.on_sale_to(tenant) if negotiated else Plan.objects.offered_to(tenant)
+    offered = plans.filter(pk=plan.pk)
     if not offered.exists():
         return PurchaseRefused(
             f"{app.name}: {plan.name} can't be bought: it isn't on offer to you."
@@ -140,15 +138,27 @@ def subscription_buy(
     a subscription pending set-up, and whether this call made it. The same `purchase_key`
     again (a confirmation sent twice, even at the same moment) returns the first one.
     The buyer gets one confirmation e-mail (the demo's seed sends none)."""
-    existing = Subscription.objects.for_tenant(tenant).filter(purchase_key=purchase_key).first()
-    if existing is not None:
+
+    def already_bought():
+        found = Subscription.objects.for_tenant(tenant).filter(purchase_key=purchase_key).first()
+        if found is not None and (found.plan_id, found.bought_by_id) != (
+            plan.pk,
+            getattr(actor.user, "pk", None),
+        ):
+            raise PurchaseRefused("This form was used for another purchase: reload the page.")
+        return found
+
+    if (existing := already_bought()) is not None:
         return existing, False
-    if refusal := purchase_refusal(tenant=tenant, plan=plan, profile=profile, quantity=quantity):
-        raise refusal
-    price = Price.objects.get(plan=plan, currency=profile.currency)
     via = BoughtVia.PARTNER if actor.partner is not None else BoughtVia.DIRECT
     try:
         with transaction.atomic():
+            # Locked, so its currency and card can't change between the check and the row.
+            profile = BillingProfile.objects.select_for_update().get(pk=profile.pk)
+            refusal = purchase_refusal(tenant=tenant, plan=plan, profile=profile, quantity=quantity)
+            if refusal is not None:
+                raise refusal
+            price = Price.objects.get(plan=plan, currency=profile.currency)
             subscription = subscription_create(
                 tenant=tenant,
                 plan=plan,
@@ -164,10 +174,9 @@ def subscription_buy(
                 confirm_by_email(subscription, actor.user.email)
     except IntegrityError:
         # The same key at the same moment: the other request bought it.
-        existing = Subscription.objects.for_tenant(tenant).filter(purchase_key=purchase_key)
-        if not existing.exists():
+        if (existing := already_bought()) is None:
             raise
-        return existing.get(), False
+        return existing, False
     return subscription, True
 
 

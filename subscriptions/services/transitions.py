@@ -24,7 +24,7 @@ from publishers.models import Price
 from ..lifecycle import Status, Transition, check_move
 from ..models import Subscription
 from ..terms import term_end
-from .common import describe, locked, money, tell_publisher, utc_day
+from .common import ChangeRefused, describe, locked, money, recheck, tell_publisher, utc_day
 
 # Cancel credits (the seed: what a cancel gives back, in money).
 FIRST_TERM_FULL_CREDIT = datetime.timedelta(hours=72)
@@ -167,8 +167,8 @@ class CancelQuote:
                 "is credited to its billing profile."
             ),
             "none": (
-                "More than 72 hours have passed since activation and more than 7 days since "
-                "the last renewal, so nothing is credited."
+                "Nothing is credited: a cancel gives money back only within 72 hours of "
+                "activation, or within 7 days of a renewal."
             ),
         }[self.rule]
 
@@ -194,7 +194,7 @@ def cancel_quote(subscription: Subscription, now=None) -> CancelQuote:
     if first_term:
         if now - subscription.activated_at > FIRST_TERM_FULL_CREDIT:
             return quote(0, "none")
-        return quote(max(left, 0), "first_term", subscription.term_start)
+        return quote(max(left, 0), "first_term" if left > 0 else "none", subscription.term_start)
     if now - subscription.term_started_at > AFTER_RENEWAL_CREDIT:
         return quote(0, "none")
     on = max(today, subscription.term_start)
@@ -204,17 +204,34 @@ def cancel_quote(subscription: Subscription, now=None) -> CancelQuote:
         term_end=subscription.term_end,
         on=on,
     )
-    return quote(min(unused, max(left, 0)), "after_renewal", on)
+    credit = min(unused, max(left, 0))
+    return quote(credit, "after_renewal" if credit else "none", on)
 
 
-def subscription_cancel(*, subscription: Subscription, actor: Actor, now=None) -> Subscription:
+def subscription_cancel(
+    *,
+    subscription: Subscription,
+    actor: Actor,
+    now=None,
+    expected_credit: int | None = None,
+    check=None,
+) -> Subscription:
     """The customer cancels: disabled at once, with the credit `cancel_quote` says, given
-    back of the term's charges (to the profiles they were made to)."""
+    back of the term's charges (to the profiles they were made to). `expected_credit` is
+    the credit the person was shown: if it is no longer what a cancel gives back (the
+    72-hour window closed meanwhile), nothing is done."""
     now = now or timezone.now()
     with transaction.atomic():
         sub = locked(subscription)
+        recheck(sub, check)
         check_move(Transition.CANCEL, sub.status)
         credit = cancel_quote(sub, now)
+        if expected_credit is not None and credit.amount != expected_credit:
+            raise ChangeRefused(
+                f"What canceling gives back changed since you looked: {credit.explanation} "
+                "Review it again.",
+                code="stale",
+            )
         data = {"credit": money(credit.amount, sub.currency)} if credit.amount else None
         _move(sub, Transition.CANCEL, actor, now, data=data)
         if credit.amount:

@@ -190,3 +190,35 @@ def test_auto_renew_off_and_a_new_name_are_audited_and_a_disabled_app_takes_neit
     ):
         with pytest.raises(ChangeRefused, match="disabled app can't be changed"):
             attempt()
+
+
+def test_with_auto_renew_off_a_decrease_at_renewal_is_refused_and_a_scheduled_one_dropped(
+    active,
+):
+    sub, _ = change(active, 2, days(20))
+    assert sub.scheduled_quantity == 2
+    services.subscription_set_auto_renew(subscription=sub, auto_renew=False, actor=ADMIN)
+    sub.refresh_from_db()
+    assert sub.scheduled_quantity is None
+    with pytest.raises(ChangeRefused, match="set not to renew"):
+        change(sub, 3, days(21))
+
+
+def test_the_list_says_when_each_app_renews_or_stops(active, pending):
+    assert pending.renewal_phrase == "After set-up"
+    assert active.renewal_phrase == "Renews 10 Jun 2027"
+    services.subscription_suspend(subscription=active, actor=ADMIN, now=days(3))
+    active.refresh_from_db()
+    assert active.renewal_phrase == "Not while suspended (term ends 10 Jun 2027)"
+    services.subscription_set_auto_renew(subscription=active, auto_renew=False, actor=ADMIN)
+    active.refresh_from_db()
+    assert active.renewal_phrase == "Expires after 9 Jun 2027"
+
+
+def test_an_active_change_with_nothing_left_to_charge_says_so(active):
+    quote = services.quantity_quote(active, 8, datetime.datetime(2027, 6, 10, tzinfo=UTC))
+    assert quote.amount == 0
+    assert (
+        quote.explanation
+        == "8 licenses from today: nothing is left of this term to charge or credit."
+    )

@@ -223,7 +223,7 @@ def test_a_member_sees_only_the_apps_of_profiles_they_hold_a_role_on(
         billing_profile=BillingProfileFactory(tenant=tenant), plan=seats_plan, name="Hidden"
     )
     client = login(member)
-    assert client.get(f"/t/{tenant.slug}/billing/products/apps/").status_code == 403
+    assert client.get(f"/t/{tenant.slug}/billing/products/apps/").status_code == 404
     BillingProfileRoleFactory(profile=profile, user=member, role=ProfileRole.READER)
     page = client.get(f"/t/{tenant.slug}/billing/products/apps/").content.decode()
     assert "Theirs" in page and "Hidden" not in page
@@ -278,7 +278,7 @@ def test_a_reader_sees_the_page_without_actions_and_is_refused_a_crafted_change(
     page = client.get(app_url(active)).content.decode()
     assert "Change license quantity" not in page and "Cancel subscription" not in page
     for rest, data in [
-        ("quantity/", {"quantity": 9, "confirm": "1"}),
+        ("quantity/", {"quantity": 9, "confirm": "1", "quoted_old": 5, "quoted_when": "now"}),
         ("cancel/", {}),
         ("auto-renew/", {"auto_renew": "off"}),
         ("rename/", {"name": "Mine"}),
@@ -301,7 +301,11 @@ def test_changing_the_quantity_shows_the_amount_then_applies_it(login, admin, ac
         client.post(app_url(active, "quantity/"), {"quantity": 80, "confirm": "1"}).status_code
         == 422
     )
-    response = client.post(app_url(active, "quantity/"), {"quantity": 8, "confirm": "1"})
+    quote = client.get(app_url(active, "quantity/") + "?quantity=8").context["form"].quote
+    reviewed = {"quoted_old": 5, "quoted_when": "now", "quoted_amount": quote.amount}
+    response = client.post(
+        app_url(active, "quantity/"), {"quantity": 8, "confirm": "1", **reviewed}
+    )
     assert response.status_code == 302
     active.refresh_from_db()
     assert active.quantity == 8
@@ -331,7 +335,7 @@ def test_auto_renew_off_rename_and_cancel(login, admin, active):
     client.post(app_url(active, "rename/"), {"name": "  Ledger   for finance "})
     confirm = client.get(app_url(active, "cancel/")).content.decode()
     assert "the full first charge, $45.00, is credited" in confirm
-    client.post(app_url(active, "cancel/"))
+    client.post(app_url(active, "cancel/"), {"credit": 4500})
     active.refresh_from_db()
     assert (active.auto_renew, active.name) == (False, "Ledger for finance")
     assert (active.status, active.disabled_reason) == (Status.DISABLED, DisabledReason.CANCELED)
@@ -350,3 +354,83 @@ def test_buy_again_prefills_the_same_plan_profile_and_quantity(login, tenant, ad
     form = client.get(link).context["form"]
     assert form["quantity"].value() == "5"
     assert str(form["billing_profile"].value()) == str(active.billing_profile.uuid)
+
+
+# What a review of the first version found
+
+
+def test_a_tenant_reader_granted_contributor_still_neither_buys_nor_manages(
+    login, tenant, reader, profile, active, seats_plan
+):
+    BillingProfileRoleFactory(profile=profile, user=reader, role=ProfileRole.CONTRIBUTOR)
+    client = login(reader)
+    assert buy(client, tenant, seats_plan, profile).status_code == 403
+    assert client.post(app_url(active, "cancel/"), {"credit": 4500}).status_code == 403
+    assert client.post(app_url(active, "auto-renew/"), {"auto_renew": "off"}).status_code == 403
+    active.refresh_from_db()
+    assert (active.status, active.auto_renew) == (Status.ACTIVE, True)
+
+
+def test_a_purchase_key_used_for_another_plan_buys_nothing(
+    login, tenant, admin, profile, seats_plan
+):
+    other = PlanFactory(app=seats_plan.app, name="Big", prices={"USD": 2000})
+    client, key = login(admin), uuid.uuid4()
+    buy(client, tenant, seats_plan, profile, purchase_key=key)
+    response = buy(client, tenant, other, profile, purchase_key=key)
+    assert response.status_code == 422
+    assert "reload the page" in response.content.decode()
+    assert Subscription.objects.count() == 1
+
+
+def test_a_link_prefills_licenses_and_profile_but_never_the_agreement_or_the_key(
+    login, tenant, admin, profile, seats_plan
+):
+    key = uuid.uuid4()
+    form = (
+        login(admin)
+        .get(buy_url(tenant, seats_plan) + f"?quantity=7&agree=on&purchase_key={key}")
+        .context["form"]
+    )
+    assert form["quantity"].value() == "7"
+    assert not form["agree"].value()
+    assert str(form["purchase_key"].value()) != str(key)
+
+
+def test_once_the_partnership_ends_the_customers_admins_manage_what_the_partner_bought(
+    login, tenant, admin, partner_user, partner_tenant, profile, seats_plan
+):
+    from portal.models import PartnerRelationship
+
+    buy(login(partner_user), tenant, seats_plan, profile)
+    sub = Subscription.objects.get()
+    assert login(admin).post(app_url(sub, "auto-renew/"), {"auto_renew": "off"}).status_code == 403
+    PartnerRelationship.objects.filter(partner=partner_tenant).delete()
+    page = login(admin).get(app_url(sub)).content.decode()
+    assert "Managed by" not in page and "Cancel subscription" in page
+    assert login(admin).post(app_url(sub, "auto-renew/"), {"auto_renew": "off"}).status_code == 302
+    sub.refresh_from_db()
+    assert not sub.auto_renew
+
+
+def test_a_confirmation_that_no_longer_says_what_will_happen_changes_nothing(login, admin, active):
+    client = login(admin)
+    services.subscription_change_quantity(subscription=active, quantity=7, actor=services_actor())
+    stale = {"quantity": 8, "confirm": "1", "quoted_old": 5, "quoted_when": "now"}
+    stale["quoted_amount"] = 2700  # what 5 -> 8 cost before someone else made it 7
+    response = client.post(app_url(active, "quantity/"), stale)
+    assert response.status_code == 422
+    assert "changed since you reviewed it" in response.content.decode()
+    active.refresh_from_db()
+    assert active.quantity == 7
+    cancel = client.post(app_url(active, "cancel/"), {"credit": 1})  # not what it gives back
+    assert cancel.status_code == 200 and "changed since you looked" in cancel.content.decode()
+    active.refresh_from_db()
+    assert active.status == Status.ACTIVE
+
+
+def test_buy_again_is_offered_only_while_the_plan_is_on_offer(login, admin, active):
+    services.subscription_cancel(subscription=active, actor=services_actor())
+    type(active.plan).objects.filter(pk=active.plan_id).update(is_stop_sell=True)
+    page = login(admin).get(app_url(active)).content.decode()
+    assert 'class="button primary"' not in page and "no longer on offer to you" in page
