@@ -9,5 +9,6 @@ ITEMS = [
         "billing:profile_list",
         permissions.can_view_billing_profiles,
         70,
+        section="billing",
     ),
 ]

@@ -23,6 +23,7 @@ class NavItem:
     url_name: str
     allowed: object = None  # can_<action>(membership); None: every member
     order: int = 0
+    section: str = ""  # a URL namespace whose every page marks this entry current
 
 
 ITEMS = [
@@ -54,7 +55,8 @@ def navigation_for(request) -> list[dict]:
             {
                 "label": item.label,
                 "url": tenant_url(item.url_name, slug),
-                "active": current == item.url_name,
+                "active": current == item.url_name
+                or bool(item.section and current.startswith(f"{item.section}:")),
             }
             for item in sorted(all_items(), key=lambda i: i.order)
             if item.group == group and (item.allowed is None or item.allowed(membership))

@@ -4,7 +4,19 @@ from . import permissions
 
 ITEMS = [
     NavItem(
-        "Billing", "Your products", "subscriptions:list", permissions.can_view_subscriptions, 10
+        "Billing",
+        "Your products",
+        "subscriptions:list",
+        permissions.can_view_subscriptions,
+        10,
+        section="subscriptions",
     ),
-    NavItem("Billing", "Proposals", "proposals:list", permissions.can_view_proposals, 20),
+    NavItem(
+        "Billing",
+        "Proposals",
+        "proposals:list",
+        permissions.can_view_proposals,
+        20,
+        section="proposals",
+    ),
 ]

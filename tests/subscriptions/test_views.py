@@ -434,3 +434,10 @@ def test_buy_again_is_offered_only_while_the_plan_is_on_offer(login, admin, acti
     type(active.plan).objects.filter(pk=active.plan_id).update(is_stop_sell=True)
     page = login(admin).get(app_url(active)).content.decode()
     assert 'class="button primary"' not in page and "no longer on offer to you" in page
+
+
+def test_an_apps_pages_mark_your_products_in_the_navigation(login, admin, active):
+    client = login(admin)
+    for rest in ("", "quantity/", "cancel/"):
+        page = client.get(app_url(active, rest)).content.decode()
+        assert 'aria-current="page">Your products</a>' in page, rest
