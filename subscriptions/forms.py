@@ -37,8 +37,10 @@ def _choices_of(profiles):
     )
 
 
-class PurchaseForm(CleanInputMixin, forms.Form):
-    quantity = forms.IntegerField(label="Licenses", min_value=1)
+class BuyingForm(CleanInputMixin, forms.Form):
+    """What every purchase asks: a profile to pay with (the member's own, in `currency`,
+    the default first) and the customer agreement."""
+
     billing_profile = ProfileChoiceField(
         queryset=BillingProfile.objects.none(),
         empty_label=None,
@@ -50,6 +52,18 @@ class PurchaseForm(CleanInputMixin, forms.Form):
         label="I accept the customer agreement for this purchase.",
         error_messages={"required": "Accept the customer agreement to buy."},
     )
+
+    def __init__(self, *args, membership, currency: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        profiles = profiles_to_pay_with(membership, currency)
+        self.fields["billing_profile"].queryset = _choices_of(profiles)
+        if profiles and not self.is_bound:
+            self.initial.setdefault("billing_profile", profiles[0].uuid)
+
+
+class PurchaseForm(BuyingForm):
+    quantity = forms.IntegerField(label="Licenses", min_value=1)
+    field_order = ["quantity", "billing_profile", "agree"]
     purchase_key = forms.UUIDField(
         widget=forms.HiddenInput,
         initial=uuid.uuid4,
@@ -60,12 +74,10 @@ class PurchaseForm(CleanInputMixin, forms.Form):
     )
 
     def __init__(self, *args, plan, membership, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(
+            *args, membership=membership, currency=membership.tenant.currency, **kwargs
+        )
         self.plan, self.tenant = plan, membership.tenant
-        profiles = profiles_to_pay_with(membership, self.tenant.currency)
-        self.fields["billing_profile"].queryset = _choices_of(profiles)
-        if profiles and not self.is_bound:
-            self.initial.setdefault("billing_profile", profiles[0].uuid)
         if plan.app.is_per_seat:
             field = self.fields["quantity"]
             field.min_value, field.max_value = plan.min_quantity, plan.max_quantity
@@ -188,25 +200,10 @@ class AppsFilterForm(CleanInputMixin, forms.Form):
         return self.cleaned_data["sort"] or "name"
 
 
-class ProposalAcceptForm(CleanInputMixin, forms.Form):
-    billing_profile = ProfileChoiceField(
-        queryset=BillingProfile.objects.none(),
-        empty_label=None,
-        to_field_name="uuid",
-        label="Billing profile",
-        help_text="Pays for every app in the proposal.",
-    )
-    agree = forms.BooleanField(
-        label="I accept the customer agreement for this purchase.",
-        error_messages={"required": "Accept the customer agreement to accept the proposal."},
-    )
-
+class ProposalAcceptForm(BuyingForm):
     def __init__(self, *args, proposal, membership, **kwargs):
-        super().__init__(*args, **kwargs)
-        profiles = profiles_to_pay_with(membership, proposal.currency)
-        self.fields["billing_profile"].queryset = _choices_of(profiles)
-        if profiles and not self.is_bound:
-            self.initial.setdefault("billing_profile", profiles[0].uuid)
+        super().__init__(*args, membership=membership, currency=proposal.currency, **kwargs)
+        self.fields["billing_profile"].help_text = "Pays for every app in the proposal."
 
     def clean_billing_profile(self):
         profile = self.cleaned_data["billing_profile"]
