@@ -99,7 +99,6 @@ def subscription_list(request):
         "columns": _columns(query, sort),
         "partial": partial,
         "filtered": any(form.data.get(name) for name in form.fields if name != "sort"),
-        "has_any": visible.exists() if not page.object_list else True,
         "may_buy": permissions.can_buy(request.membership),
     }
     return render(request, template + ("#results" if partial else ""), context)
