@@ -1,8 +1,10 @@
+from django import forms
 from django.contrib import admin
-from django.db import transaction
+from django.core.exceptions import PermissionDenied
 
 from billing.admin import ReadOnlyAdmin
 from portal.audit import Actor, audit_record
+from publishers.models import Plan
 
 from .models import Proposal, ProposalLine, ProposalStatus, Subscription
 
@@ -17,11 +19,35 @@ class SubscriptionAdmin(ReadOnlyAdmin):
     list_select_related = ["tenant", "plan__app", "billing_profile"]
 
 
+class ProposalLineFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        """Every line's plan is one the proposal's tenant may buy: visible to it (a private
+        plan of another tenant is refused), not stop-sell, of a published app."""
+        super().clean()
+        tenant = self.instance.tenant if self.instance.tenant_id else None
+        if tenant is None:
+            return
+        on_sale = set(Plan.objects.on_sale_to(tenant).values_list("pk", flat=True))
+        kept = 0
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", {})
+            plan = data.get("plan")
+            if plan is None or data.get("DELETE"):
+                continue
+            kept += 1
+            if plan.pk not in on_sale:
+                form.add_error("plan", f"{tenant.name} can't buy {plan}: it isn't on sale to it.")
+        if not kept:
+            raise forms.ValidationError("A proposal offers at least one plan.")
+
+
 class ProposalLineInline(admin.TabularInline):
     model = ProposalLine
+    formset = ProposalLineFormSet
     fields = ["plan", "quantity", "unit_amount"]
     autocomplete_fields = ["plan"]
     extra = 1
+    min_num = 1
 
 
 @admin.register(Proposal)
@@ -50,11 +76,18 @@ class ProposalAdmin(admin.ModelAdmin):
         allowed = super().has_delete_permission(request, obj)
         return allowed and (obj is None or obj.status == ProposalStatus.OPEN)
 
-    @transaction.atomic
     def save_model(self, request, obj, form, change):
+        """The admin's transaction holds the row locked through the lines' save; an answer
+        the tenant gave meanwhile is never written over (status and answer are not saved
+        here)."""
         if not change:
             obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+            obj.save()
+            return
+        saved = Proposal.objects.select_for_update().get(pk=obj.pk)
+        if saved.status != ProposalStatus.OPEN:
+            raise PermissionDenied("The tenant answered this proposal meanwhile: it can't change.")
+        obj.save(update_fields=["title", "message", "expires_on"])
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

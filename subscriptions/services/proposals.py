@@ -31,6 +31,8 @@ def proposal_accept(
         proposal = _locked(proposal)
         if refusal := proposal.answer_refusal():
             raise ProposalRefused(refusal)
+        # Locked, so its currency and card can't change between the checks and the rows.
+        profile = BillingProfile.objects.select_for_update().get(pk=profile.pk)
         if profile.currency != proposal.currency:
             raise ProposalRefused(
                 f"This proposal is priced in {proposal.currency}: choose a billing profile "
@@ -49,7 +51,12 @@ def proposal_accept(
                 negotiated=True,
             )
             if refused is not None:
-                raise PurchaseRefused(f"{line.plan}: {refused.message}", refused.field)
+                raise PurchaseRefused(
+                    f"{refused.message} Ask for a new proposal, or decline this one."
+                    if refused.field != "billing_profile"
+                    else refused.message,
+                    refused.field,
+                )
             subscriptions.append(
                 subscription_create(
                     tenant=proposal.tenant,

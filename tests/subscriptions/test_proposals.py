@@ -163,3 +163,52 @@ def test_operator_staff_make_a_proposal_in_the_django_admin(client, tenant, prop
     )
     assert bad.status_code == 200 and "Choose 1 to 500 licenses." in bad.content.decode()
     assert not Proposal.objects.filter(title="Too many").exists()
+
+
+def test_the_admin_refuses_a_plan_the_tenant_cannot_buy_and_a_proposal_without_lines(
+    client, tenant, other_tenant, proposal
+):
+    staff = UserFactory(email="ops@marketplace.example", is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    private = PlanFactory(is_private=True)
+    private.allowed_tenants.add(other_tenant)
+    data = {"tenant": tenant.pk, "title": "Leaky", "expires_on": "2099-03-01"}
+    lines = {"lines-TOTAL_FORMS": "1", "lines-INITIAL_FORMS": "0"}
+    bad = client.post(
+        "/admin/subscriptions/proposal/add/",
+        {
+            **data,
+            **lines,
+            "lines-0-plan": private.pk,
+            "lines-0-unit_amount": "100",
+            "lines-0-quantity": "5",
+        },
+    )
+    assert bad.status_code == 200 and "isn&#x27;t on sale to it" in bad.content.decode()
+    empty = client.post(
+        "/admin/subscriptions/proposal/add/",
+        {**data, "lines-TOTAL_FORMS": "0", "lines-INITIAL_FORMS": "0"},
+    )
+    assert empty.status_code == 200
+    assert not Proposal.objects.filter(title="Leaky").exists()
+
+
+def test_an_admin_save_never_writes_over_the_tenants_answer(
+    client, login, admin, profile, proposal
+):
+    staff = UserFactory(email="ops2@marketplace.example", is_staff=True, is_superuser=True)
+    stale = Proposal.objects.get(pk=proposal.pk)  # what the operator's page read
+    login(admin).post(url(proposal, "decline/"))
+    from django.contrib.admin.sites import site
+    from django.core.exceptions import PermissionDenied
+    from django.test import RequestFactory
+
+    from subscriptions.admin import ProposalAdmin
+
+    request = RequestFactory().post("/")
+    request.user = staff
+    stale.title = "Renamed"
+    with pytest.raises(PermissionDenied):
+        ProposalAdmin(Proposal, site).save_model(request, stale, None, change=True)
+    proposal.refresh_from_db()
+    assert (proposal.status, proposal.title) == (ProposalStatus.DECLINED, "Finance bundle")
