@@ -15,6 +15,11 @@ from portal.models import Tenant, TenantOwnedQuerySet
 from publishers.models import Plan, PricingModel
 
 
+def _today() -> datetime.date:
+    """Proposals expire at the end of a UTC day, as terms are UTC days."""
+    return timezone.now().astimezone(datetime.UTC).date()
+
+
 class ProposalStatus(models.TextChoices):
     OPEN = "open", "Open"
     ACCEPTED = "accepted", "Accepted"
@@ -24,7 +29,7 @@ class ProposalStatus(models.TextChoices):
 class ProposalQuerySet(TenantOwnedQuerySet):
     def open(self, day: datetime.date | None = None):
         """Proposals still to be answered that have not expired by `day` (today, UTC)."""
-        day = day or timezone.now().astimezone(datetime.UTC).date()
+        day = day or _today()
         return self.filter(status=ProposalStatus.OPEN, expires_on__gte=day)
 
 
@@ -77,12 +82,11 @@ class Proposal(models.Model):
 
     def clean(self):
         super().clean()
-        today = timezone.now().astimezone(datetime.UTC).date()
-        if self._state.adding and self.expires_on and self.expires_on < today:
+        if self._state.adding and self.expires_on and self.expires_on < _today():
             raise ValidationError({"expires_on": "A new proposal expires today or later."})
 
     def is_expired(self, day: datetime.date | None = None) -> bool:
-        day = day or timezone.now().astimezone(datetime.UTC).date()
+        day = day or _today()
         return self.status == ProposalStatus.OPEN and self.expires_on < day
 
     @property
