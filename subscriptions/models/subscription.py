@@ -12,13 +12,13 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from billing.models import TENANT_ROLE_ON_PROFILES, BillingProfile
 from portal.models import Tenant, TenantOwnedQuerySet
-from publishers.models import MAX_SEATS, MIN_SEATS, Plan, PricingModel, Term
+from publishers.models import MAX_SEATS, MIN_SEATS, Plan, Price, PricingModel, Term
 
 from ..lifecycle import DisabledReason, Status
 
@@ -97,6 +97,14 @@ class SubscriptionQuerySet(TenantOwnedQuerySet):
         """Annotate the price of a whole term at today's quantity (`term_price`)."""
         return self.annotate(term_price=F("unit_amount") * Coalesce("quantity", 1))
 
+    def with_renewal_price(self):
+        """Annotate what the next renewal charges: `renewal_quantity` (a scheduled decrease
+        applied), `renewal_unit_amount` (`renewal_unit_amount()`) and `renewal_amount`."""
+        return self.annotate(
+            renewal_quantity=Coalesce("scheduled_quantity", "quantity"),
+            renewal_unit_amount=renewal_unit_amount(),
+        ).annotate(renewal_amount=F("renewal_unit_amount") * Coalesce("renewal_quantity", 1))
+
     def listed(self):
         """What the Apps list shows of each row, and nothing more, in one query."""
         return (
@@ -137,6 +145,14 @@ class SubscriptionQuerySet(TenantOwnedQuerySet):
     def renewing_between(self, start, end):
         """Active subscriptions set to renew whose term ends on a day in [start, end)."""
         return self.active().filter(auto_renew=True, term_end__gte=start, term_end__lt=end)
+
+
+def renewal_unit_amount():
+    """The unit price a renewal takes, as an expression on a subscription row: the plan's
+    price of the day in the subscription's currency, or the frozen one when the plan no
+    longer has a price in it. The renewal service, the sweep and the Renewals page use it."""
+    prices = Price.objects.filter(plan=OuterRef("plan"), currency=OuterRef("currency"))
+    return Coalesce(Subquery(prices.values("amount")[:1]), F("unit_amount"))
 
 
 # What the database checks (the model's constraints below).

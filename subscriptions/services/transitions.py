@@ -19,7 +19,6 @@ from billing.proration import prorate
 from billing.services import charge_create, credit_create
 from portal.audit import Actor, audit_record
 from portal.money import format_money
-from publishers.models import Price
 
 from ..lifecycle import Status, Transition, check_move
 from ..models import Subscription
@@ -111,10 +110,10 @@ def subscription_renew(*, subscription: Subscription, actor: Actor, now=None) ->
         if sub.scheduled_quantity is not None:
             sub.quantity, sub.scheduled_quantity = sub.scheduled_quantity, None
             data["quantity"] = sub.quantity
-        price = Price.objects.filter(plan=sub.plan, currency=sub.currency).first()
-        if price is not None and price.amount != sub.unit_amount:
-            sub.unit_amount = price.amount
-            data["unit_amount"] = money(price.amount, sub.currency)
+        price = Subscription.objects.with_renewal_price().get(pk=sub.pk).renewal_unit_amount
+        if price != sub.unit_amount:
+            sub.unit_amount = price
+            data["unit_amount"] = money(price, sub.currency)
         sub.term_start, sub.term_started_at = sub.term_end, now
         sub.term_end = term_end(sub.term_start, sub.term, anchor_day=sub.anchor_day)
         fields = ["quantity", "scheduled_quantity", "unit_amount", "term_start", "term_end"]
