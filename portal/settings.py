@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -308,6 +309,13 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300
 CELERY_TIMEZONE = "UTC"
+# The periodic jobs: Celery beat in production, `manage.py run_periodic` beside the demo.
+CELERY_BEAT_SCHEDULE = {
+    "lifecycle-sweep": {  # renewals, expiries, set-up timeouts, their e-mails (daily, UTC)
+        "task": "subscriptions.tasks.lifecycle_sweep",
+        "schedule": crontab(minute=15, hour=0),
+    },
+}
 
 LOGGING = {
     "version": 1,

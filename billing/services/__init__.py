@@ -15,7 +15,7 @@ from .cards import (
     billing_profile_set_payment_method,
     billing_profile_stripe_forget,
 )
-from .charges import charge_create, credit_create
+from .charges import charge_create, charges_create_many, credit_create
 from .events import stripe_event_handle
 from .profiles import (
     billing_profile_create,
@@ -47,6 +47,7 @@ __all__ = [
     "billing_profile_stripe_forget",
     "billing_profile_update",
     "charge_create",
+    "charges_create_many",
     "credit_create",
     "stripe_event_handle",
 ]

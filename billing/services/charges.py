@@ -44,6 +44,17 @@ def charge_create(
     )
 
 
+def charges_create_many(charges: list[Charge]) -> None:
+    """The set-based twin of `charge_create`, for the lifecycle sweep: debits built from
+    rows (`Charge(tenant_id=..., billing_profile_id=..., currency=..., ...)`, each in its
+    profile's currency, as a subscription's is), written in one statement per thousand.
+    The term-once constraint refuses a term charged twice, so a doubled renewal can't be."""
+    for charge in charges:
+        if charge.kind in CREDIT_KINDS or charge.amount < 0 or charge.credits_id is not None:
+            raise ValueError(f"Only debits are made in bulk, not {charge.kind} {charge.amount}.")
+    Charge.objects.bulk_create(charges, batch_size=1000)
+
+
 def credit_create(
     *,
     subscription_uuid: uuid.UUID,

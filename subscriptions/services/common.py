@@ -54,6 +54,18 @@ def licenses(quantity: int | None) -> str:
 def describe(subscription: Subscription, start, end, quantity=None) -> str:
     """ "Ledger Pro, Team: 5 licenses, 2027-01-31 to 2027-02-27": the days served, the last
     one included (a term's `end` is the next term's first day)."""
-    plan, last = subscription.plan, end - datetime.timedelta(days=1)
     count = subscription.quantity if quantity is None else quantity
-    return f"{plan.app.name}, {plan.name}: {licenses(count)}, {start} to {last}"
+    plan = subscription.plan
+    return describe_term(plan.app.name, plan.name, count, start, end)
+
+
+def describe_term(app: str, plan: str, quantity: int | None, start, end) -> str:
+    """`describe` from the names alone, for the sweep's rows."""
+    return f"{app}, {plan}: {licenses(quantity)}, {start} to {end - datetime.timedelta(days=1)}"
+
+
+def tell_publishers(rows: list[dict], transition: str) -> None:
+    """`tell_publisher`'s set-based twin, for the sweep: each row is a subscription the
+    batch moved (its `pk`, `uuid`, `tenant_id`, ...). The "Webhooks and operations" issue
+    writes the outbox rows for `transition` here, one statement for the batch, in the same
+    transaction. Nothing to do until then."""

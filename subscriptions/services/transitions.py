@@ -135,8 +135,20 @@ def _plain(transition):
 
 subscription_suspend = _plain(Transition.SUSPEND)
 subscription_suspend.__doc__ = "Payment isn't current: the app stops until it is (reinstate)."
-subscription_reinstate = _plain(Transition.REINSTATE)
-subscription_reinstate.__doc__ = "The overdue invoice is paid: the app works again."
+
+
+def subscription_reinstate(*, subscription: Subscription, actor: Actor, now=None) -> Subscription:
+    """The overdue invoice is paid: the app works again. A term that ended while it was
+    suspended (it doesn't renew then) renews now from its old end, the anchor day kept, as
+    many times as it takes to reach today."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        sub = _move(locked(subscription), Transition.REINSTATE, actor, now)
+        while sub.auto_renew and sub.term_end <= utc_day(now):
+            sub = subscription_renew(subscription=sub, actor=actor, now=now)
+    return sub
+
+
 subscription_expire = _plain(Transition.EXPIRE)
 subscription_expire.__doc__ = "The term ended without renewal, or set-up never came: disabled."
 subscription_disable_for_non_payment = _plain(Transition.DISABLE_FOR_NON_PAYMENT)

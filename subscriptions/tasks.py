@@ -1,0 +1,69 @@
+"""Background work of subscriptions: the daily lifecycle sweep, fanned out over workers.
+
+`lifecycle_sweep` (Celery beat, daily) takes the oldest day not yet swept, sends one
+`lifecycle_chunk` task per chunk of the subscriptions due that day (each task's id says the
+day and the chunk), then `lifecycle_finish`, which waits until nothing of the day is due any
+more, sending again any chunk whose message was lost, marks the day swept and starts the
+next missed day. The database, not the queue, says what is left: every task is idempotent,
+and two workers given the same chunk move each subscription once (services.sweep).
+"""
+
+import datetime
+import logging
+
+from celery import shared_task
+
+from .services import sweep
+from .services.common import utc_day
+
+log = logging.getLogger(__name__)
+
+FIRST_LOOK = 5  # seconds after the chunks are sent: lifecycle_finish's first look
+FINISH_EVERY = 30  # seconds between its later looks at what is left
+FINISH_TRIES = 240  # two hours of them; the next day's sweep takes the day up again
+RESEND_EVERY = 10  # a chunk still due after this many looks is sent again
+
+
+def _send_chunks(day: datetime.date, chunks) -> None:
+    for first, last, _size in chunks:
+        lifecycle_chunk.apply_async(
+            (day.isoformat(), first, last), task_id=f"lifecycle-{day}-{first}-{last}"
+        )
+
+
+@shared_task(acks_late=True)
+def lifecycle_sweep() -> None:
+    """The oldest day not yet swept, up to today: its chunks sent, then its finish."""
+    day = sweep.days_to_sweep(utc_day())[0]
+    sweep.day_start(day)
+    chunks = sweep.plan_chunks(day)
+    _send_chunks(day, chunks)
+    lifecycle_finish.apply_async(
+        (day.isoformat(),),
+        countdown=FIRST_LOOK if chunks else 0,
+        task_id=f"lifecycle-{day}-finish",
+    )
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=5, max_retries=5)
+def lifecycle_chunk(day: str, first: int, last: int) -> None:
+    """Move what is due on `day` among subscriptions `first`..`last` (one transaction)."""
+    moment = datetime.date.fromisoformat(day)
+    sweep.day_count(moment, sweep.sweep_chunk(moment, first, last))
+
+
+@shared_task(bind=True, acks_late=True, max_retries=FINISH_TRIES)
+def lifecycle_finish(self, day: str) -> None:
+    """Once nothing of `day` is due, the day is swept and the next missed day starts."""
+    moment = datetime.date.fromisoformat(day)
+    if left := sweep.plan_chunks(moment):
+        if self.request.retries < FINISH_TRIES:
+            if self.request.retries % RESEND_EVERY == RESEND_EVERY - 1:
+                _send_chunks(moment, left)  # lost or failed: send them again
+            raise self.retry(countdown=FINISH_EVERY)
+        # A chunk that fails every time must not hold back the days after it: they are
+        # swept, and each of them tries again what is still due ("due by the day").
+        log.error("Lifecycle sweep of %s: %d chunks still due after every try.", day, len(left))
+    sweep.day_finish(moment)
+    if moment < utc_day():
+        lifecycle_sweep.delay()
