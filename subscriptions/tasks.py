@@ -19,9 +19,9 @@ from .services.common import utc_day
 log = logging.getLogger(__name__)
 
 FIRST_LOOK = 5  # seconds after the chunks are sent: lifecycle_finish's first look
-FINISH_EVERY = 30  # seconds between its later looks at what is left
-FINISH_TRIES = 240  # two hours of them; the next day's sweep takes the day up again
-RESEND_EVERY = 10  # a chunk still due after this many looks is sent again
+FINISH_EVERY = 10  # seconds between its later looks at what is left
+FINISH_TRIES = 720  # two hours of them; the next day's sweep takes the day up again
+RESEND_EVERY = 30  # a chunk still due after this many looks (5 minutes) is sent again
 
 
 def _send_chunks(day: datetime.date, chunks) -> None:
