@@ -87,7 +87,8 @@ class ProposalAdmin(admin.ModelAdmin):
         saved = Proposal.objects.select_for_update().get(pk=obj.pk)
         if saved.status != ProposalStatus.OPEN:
             raise PermissionDenied("The tenant answered this proposal meanwhile: it can't change.")
-        obj.save(update_fields=["title", "message", "expires_on"])
+        obj.revision = saved.revision + 1  # an Accept of the page shown before is refused
+        obj.save(update_fields=["title", "message", "expires_on", "revision"])
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

@@ -204,6 +204,10 @@ class ProposalAcceptForm(BuyingForm):
     def __init__(self, *args, proposal, membership, **kwargs):
         super().__init__(*args, membership=membership, currency=proposal.currency, **kwargs)
         self.fields["billing_profile"].help_text = "Pays for every app in the proposal."
+        # The revision the page showed: a proposal changed since is not accepted unseen.
+        self.fields["revision"] = forms.IntegerField(
+            widget=forms.HiddenInput, initial=proposal.revision, min_value=1
+        )
 
     def clean_billing_profile(self):
         profile = self.cleaned_data["billing_profile"]

@@ -71,6 +71,14 @@ def proposal_accept(request, proposal_uuid):
                 proposal=proposal,
                 profile=form.cleaned_data["billing_profile"],
                 actor=Actor.from_request(request),
+                revision=form.cleaned_data["revision"],
+            )
+        except services.ProposalRefused as error:
+            if error.code != "stale":
+                raise
+            messages.error(request, " ".join(error.messages))  # the page shows the new one
+            return redirect(
+                tenant_url("proposals:detail", request.tenant.slug, proposal_uuid=proposal.uuid)
             )
         except ValidationError as error:
             form.add_error(None, " ".join(error.messages))

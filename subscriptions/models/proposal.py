@@ -40,6 +40,8 @@ class Proposal(models.Model):
     message = models.TextField(blank=True, help_text="Shown to the tenant's admins.")
     currency = models.CharField(max_length=3, editable=False)  # the tenant's, when made
     expires_on = models.DateField(help_text="The last day it can be accepted (UTC).")
+    # Moves on with every change made in the admin: an Accept answers the revision shown.
+    revision = models.PositiveIntegerField(default=1, editable=False)
     status = models.CharField(
         max_length=10, choices=ProposalStatus.choices, default=ProposalStatus.OPEN
     )

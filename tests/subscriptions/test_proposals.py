@@ -52,7 +52,7 @@ def test_an_admin_accepts_a_proposal_and_buys_each_line_at_its_price(
     assert "$140.00" in page and "<s>$180.00</s>" in page  # 20 x $7.00, list 20 x $9.00
     assert "$240.00" in page  # every term, all apps
     response = client.post(
-        url(proposal, "accept/"), {"billing_profile": profile.uuid, "agree": "on"}
+        url(proposal, "accept/"), {"billing_profile": profile.uuid, "agree": "on", "revision": 1}
     )
     assert response.status_code == 302
     bought = Subscription.objects.order_by("name")
@@ -63,7 +63,9 @@ def test_an_admin_accepts_a_proposal_and_buys_each_line_at_its_price(
     proposal.refresh_from_db()
     assert (proposal.status, proposal.answered_by) == (ProposalStatus.ACCEPTED, admin)
     assert AuditEvent.objects.filter(verb="proposal.accept").count() == 1
-    again = client.post(url(proposal, "accept/"), {"billing_profile": profile.uuid, "agree": "on"})
+    again = client.post(
+        url(proposal, "accept/"), {"billing_profile": profile.uuid, "agree": "on", "revision": 1}
+    )
     assert again.status_code == 302 and Subscription.objects.count() == 2
 
 
@@ -72,7 +74,9 @@ def test_an_expired_or_declined_proposal_cannot_be_accepted(login, admin, profil
     assert client.post(url(proposal, "decline/")).status_code == 302
     proposal.refresh_from_db()
     assert proposal.status == ProposalStatus.DECLINED
-    client.post(url(proposal, "accept/"), {"billing_profile": profile.uuid, "agree": "on"})
+    client.post(
+        url(proposal, "accept/"), {"billing_profile": profile.uuid, "agree": "on", "revision": 1}
+    )
     assert not Subscription.objects.exists()
     expired = Proposal.objects.create(
         tenant=proposal.tenant, title="Old", expires_on=datetime.date(2020, 1, 1)
@@ -82,7 +86,9 @@ def test_an_expired_or_declined_proposal_cannot_be_accepted(login, admin, profil
     )
     page = client.get(url(expired)).content.decode()
     assert "Expired" in page and "Accept proposal" not in page
-    client.post(url(expired, "accept/"), {"billing_profile": profile.uuid, "agree": "on"})
+    client.post(
+        url(expired, "accept/"), {"billing_profile": profile.uuid, "agree": "on", "revision": 1}
+    )
     assert not Subscription.objects.exists()
 
 
@@ -91,10 +97,12 @@ def test_accepting_needs_the_agreement_and_a_profile_in_its_currency(
 ):
     euro = BillingProfileFactory(tenant=tenant, country="DE")
     client = login(admin)
-    no_agreement = client.post(url(proposal, "accept/"), {"billing_profile": profile.uuid})
+    no_agreement = client.post(
+        url(proposal, "accept/"), {"billing_profile": profile.uuid, "revision": 1}
+    )
     assert no_agreement.status_code == 422
     euro_answer = client.post(
-        url(proposal, "accept/"), {"billing_profile": euro.uuid, "agree": "on"}
+        url(proposal, "accept/"), {"billing_profile": euro.uuid, "agree": "on", "revision": 1}
     )
     assert euro_answer.status_code == 422
     assert not Subscription.objects.exists()
@@ -104,7 +112,7 @@ def test_a_stop_sell_line_refuses_the_whole_proposal(login, admin, profile, prop
     line = proposal.lines.first()
     type(line.plan).objects.filter(pk=line.plan_id).update(is_stop_sell=True)
     response = login(admin).post(
-        url(proposal, "accept/"), {"billing_profile": profile.uuid, "agree": "on"}
+        url(proposal, "accept/"), {"billing_profile": profile.uuid, "agree": "on", "revision": 1}
     )
     assert response.status_code == 422 and "isn&#x27;t on offer" in response.content.decode()
     assert not Subscription.objects.exists()
@@ -212,3 +220,77 @@ def test_an_admin_save_never_writes_over_the_tenants_answer(
         ProposalAdmin(Proposal, site).save_model(request, stale, None, change=True)
     proposal.refresh_from_db()
     assert (proposal.status, proposal.title) == (ProposalStatus.DECLINED, "Finance bundle")
+
+
+def test_an_accept_answers_the_revision_it_was_shown(login, admin, profile, proposal, client):
+    """Operator staff changed the proposal after the admin opened it: the Accept of the old
+    page buys nothing and the page shows the new one."""
+    page = login(admin).get(url(proposal)).content.decode()
+    assert 'name="revision" value="1"' in page
+    Proposal.objects.filter(pk=proposal.pk).update(revision=2)  # as an admin save does
+    ProposalLine.objects.filter(proposal=proposal, quantity=20).update(unit_amount=800)
+    client = login(admin)
+    answer = client.post(
+        url(proposal, "accept/"),
+        {"billing_profile": profile.uuid, "agree": "on", "revision": 1},
+        follow=True,
+    )
+    assert "changed since you opened it: review it again" in answer.content.decode()
+    assert 'name="revision" value="2"' in answer.content.decode()
+    assert not Subscription.objects.exists()
+    proposal.refresh_from_db()
+    assert proposal.status == ProposalStatus.OPEN
+
+
+def test_accepting_mails_each_apps_confirmation_and_tells_the_proposals_author(
+    login, admin, profile, proposal, mailoutbox, django_capture_on_commit_callbacks
+):
+    author = UserFactory(email="sales@operator.example", is_staff=True)
+    Proposal.objects.filter(pk=proposal.pk).update(created_by=author)
+    with django_capture_on_commit_callbacks(execute=True):
+        login(admin).post(
+            url(proposal, "accept/"),
+            {"billing_profile": profile.uuid, "agree": "on", "revision": 1},
+        )
+    by_subject = {message.subject: message for message in mailoutbox}
+    assert sorted(by_subject) == [
+        "Contoso accepted Finance bundle",
+        "You bought Board: set it up in " + proposal.lines.last().plan.app.publisher.name
+        + "'s portal",
+        "You bought Ledger Pro: set it up in " + proposal.lines.first().plan.app.publisher.name
+        + "'s portal",
+    ]  # fmt: skip
+    told = by_subject["Contoso accepted Finance bundle"]
+    assert told.to == ["sales@operator.example"]
+    assert f"/admin/subscriptions/proposal/{proposal.pk}/change/" in told.body
+    assert "Every app in it was bought" in told.body
+    assert all(m.to == [admin.email] for m in mailoutbox if m.subject.startswith("You bought"))
+
+
+def test_declining_tells_the_proposals_author(
+    login, admin, proposal, mailoutbox, django_capture_on_commit_callbacks
+):
+    author = UserFactory(email="sales@operator.example", is_staff=True)
+    Proposal.objects.filter(pk=proposal.pk).update(created_by=author)
+    with django_capture_on_commit_callbacks(execute=True):
+        login(admin).post(url(proposal, "decline/"))
+    [told] = mailoutbox
+    assert (told.subject, told.to) == ("Contoso declined Finance bundle", [author.email])
+    assert "Nothing was bought" in told.body and admin.email in told.body
+
+
+def test_an_admin_save_moves_the_revision_on(proposal):
+    from django.contrib.admin.sites import site
+    from django.db import transaction
+    from django.test import RequestFactory
+
+    from subscriptions.admin import ProposalAdmin
+
+    request = RequestFactory().post("/")
+    request.user = UserFactory(email="ops3@marketplace.example", is_staff=True)
+    edited = Proposal.objects.get(pk=proposal.pk)
+    edited.title = "Finance bundle, revised"
+    with transaction.atomic():
+        ProposalAdmin(Proposal, site).save_model(request, edited, form=None, change=True)
+    proposal.refresh_from_db()
+    assert (proposal.revision, proposal.title) == (2, "Finance bundle, revised")
