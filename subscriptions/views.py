@@ -7,6 +7,7 @@ from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect
 
 from billing.models import BillingProfile, Charge
 from portal.audit import Actor
@@ -189,6 +190,7 @@ def subscription_quantity(request, subscription_uuid):
 
 
 @require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
 def subscription_billing_profile(request, subscription_uuid):
     subscription = access_subscription(request, subscription_uuid, check=permissions.manage_refusal)
     form = BillingProfileMoveForm(
@@ -207,12 +209,14 @@ def subscription_billing_profile(request, subscription_uuid):
             form.add_error("billing_profile", _words(error))
         else:
             messages.success(request, f"{profile.name} pays for {subscription.name} from now on.")
+            if request.htmx:  # the side panel: the whole app page, with the message
+                return HttpResponseClientRedirect(_detail_url(request, subscription))
             return redirect(_detail_url(request, subscription))
     status = 422 if form.errors else 200
     context = {"subscription": subscription, "form": form}
-    return render(
-        request, "subscriptions/subscription_billing_profile.html", context, status=status
-    )
+    # From the app page's side panel (htmx): the panel's content alone.
+    template = "billing_profile_panel" if request.htmx else "subscription_billing_profile"
+    return render(request, f"subscriptions/{template}.html", context, status=status)
 
 
 @require_POST

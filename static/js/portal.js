@@ -73,6 +73,33 @@
     }
   });
 
+  /* The side panel (a modal <dialog>): a link with data-opens-panel loads its content
+     there (htmx) and opens it; Escape, a data-close-panel button or a click beside it
+     closes it, and focus goes back to the link. Without JavaScript the link is a page. */
+  var panelOpener = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (event.detail.elt.hasAttribute("data-opens-panel")) panelOpener = event.detail.elt;
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var body = event.detail.target;
+    if (!body || body.id !== "side-panel-body") return;
+    var dialog = body.closest("dialog");
+    if (!dialog.open) dialog.showModal();
+    var first = body.querySelector("[aria-invalid=true], input:checked, input, button");
+    if (first) first.focus();
+  });
+  document.addEventListener("click", function (event) {
+    var dialog = event.target.closest("dialog.side-panel-dialog") || event.target;
+    if (event.target.closest("[data-close-panel]") || event.target.matches("dialog.side-panel-dialog")) {
+      dialog.close();
+    }
+  });
+  document.addEventListener("close", function (event) {
+    if (!event.target.matches || !event.target.matches("dialog.side-panel-dialog")) return;
+    event.target.querySelector("#side-panel-body").innerHTML = "";
+    if (panelOpener) panelOpener.focus();
+  }, true);
+
   /* A whole form swapped in with errors: focus its summary. */
   document.addEventListener("htmx:afterSettle", function (event) {
     focusErrorSummary(event.detail.elt.parentNode || document);

@@ -80,6 +80,7 @@ def test_an_admin_buys_changes_moves_cancels_and_buys_again(
 
     # Billing profile > Edit
     page.get_by_role("link", name="Edit billing profile").click()
+    expect(page.get_by_role("dialog", name="Billing profile")).to_be_visible()  # side panel
     page.get_by_label("Contoso Research").check()
     screenshot(page, "apps_billing_profile")
     page.get_by_role("button", name="Save").click()

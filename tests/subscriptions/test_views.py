@@ -311,6 +311,28 @@ def test_changing_the_quantity_shows_the_amount_then_applies_it(login, admin, ac
     assert active.quantity == 8
 
 
+def test_billing_profile_edit_opens_in_the_app_pages_side_panel(login, tenant, admin, active):
+    """With htmx the form comes alone, for the side panel; saved, the whole app page comes
+    back (HX-Redirect); an error stays in the panel. Without htmx it is a page."""
+    research = BillingProfileFactory(tenant=tenant, name="Research")
+    client = login(admin)
+    page = client.get(app_url(active)).content.decode()
+    assert 'id="side-panel"' in page and 'hx-target="#side-panel-body"' in page
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    panel = client.get(app_url(active, "billing-profile/"), **htmx)
+    assert "<html" not in panel.content.decode() and "Research" in panel.content.decode()
+    assert "HX-Request" in panel["Vary"]
+    assert "<html" in client.get(app_url(active, "billing-profile/")).content.decode()
+    wrong = client.post(app_url(active, "billing-profile/"), {"billing_profile": "nope"}, **htmx)
+    assert wrong.status_code == 422 and "<html" not in wrong.content.decode()
+    saved = client.post(
+        app_url(active, "billing-profile/"), {"billing_profile": research.uuid}, **htmx
+    )
+    assert saved["HX-Redirect"] == app_url(active)
+    active.refresh_from_db()
+    assert active.billing_profile == research
+
+
 def test_moving_to_another_profile_lists_only_the_same_currency(login, tenant, admin, active):
     research = BillingProfileFactory(tenant=tenant, name="Research")
     BillingProfileFactory(tenant=tenant, country="DE", name="Berlin")
