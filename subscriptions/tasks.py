@@ -49,7 +49,7 @@ def lifecycle_sweep() -> None:
 def lifecycle_chunk(day: str, first: int, last: int) -> None:
     """Move what is due on `day` among subscriptions `first`..`last` (one transaction)."""
     moment = datetime.date.fromisoformat(day)
-    sweep.day_count(moment, sweep.sweep_chunk(moment, first, last))
+    sweep.sweep_chunk(moment, first, last)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=FINISH_TRIES)

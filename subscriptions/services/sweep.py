@@ -109,19 +109,23 @@ def sweep_chunk(
     day: datetime.date, first: int, last: int, *, tenant: Tenant | None = None, now=None
 ) -> SweepCounts:
     """Move what is due on `day` among the subscriptions with ids in [first, last], in one
-    transaction: all of the chunk or none of it. A subscription several terms behind (the
-    sweep's first day, a long outage) renews term after term until it is not due."""
+    transaction: all of the chunk or none of it, its counts added to the day's record in
+    it too (not for one tenant's run). A subscription several terms behind (the sweep's
+    first day, a long outage) renews term after term until it is not due."""
     now = now or timezone.now()
     rows = _scope(tenant).filter(pk__gte=first, pk__lte=last)
     with transaction.atomic():
         renewed = 0
         while moved := subscriptions_renew_due(rows, day=day, now=now):
             renewed += moved
-        return SweepCounts(
+        counts = SweepCounts(
             renewed=renewed,
             expired=subscriptions_expire_due(rows, day=day, now=now),
             timed_out=subscriptions_time_out_due(rows, day=day, now=now),
         )
+        if tenant is None:
+            day_count(day, counts)
+    return counts
 
 
 def _grouped(rows, key) -> dict:
@@ -352,10 +356,7 @@ def run_lifecycle(
         if progress is not None:
             progress(each, 0, due_count)
         for first, last, size in chunks:
-            counts = sweep_chunk(each, first, last, tenant=tenant, now=now)
-            if tenant is None:
-                day_count(each, counts)
-            total += counts
+            total += sweep_chunk(each, first, last, tenant=tenant, now=now)
             if progress is not None:
                 progress(each, size, due_count)
         if tenant is None:
