@@ -1,9 +1,12 @@
+from .notice import Notice, NoticeKind
 from .proposal import Proposal, ProposalLine, ProposalStatus
 from .subscription import AppsSort, BoughtVia, Subscription, SubscriptionQuerySet
 
 __all__ = [
     "AppsSort",
     "BoughtVia",
+    "Notice",
+    "NoticeKind",
     "Proposal",
     "ProposalLine",
     "ProposalStatus",
