@@ -10,10 +10,14 @@ Every transition service and its set-based twin asks `check_move` before writing
 an illegal move raises `IllegalMove`, whose message pages show as it is.
 """
 
+import datetime
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import models
+
+# Pending set-up this long after its purchase (UTC days), an app is disabled as expired.
+SETUP_TIMEOUT = datetime.timedelta(days=30)
 
 
 class Status(models.TextChoices):

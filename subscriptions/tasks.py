@@ -1,4 +1,5 @@
-"""Background work of subscriptions: the daily lifecycle sweep, fanned out over workers.
+"""Background work of subscriptions: the daily lifecycle sweep, fanned out over workers,
+and the lifecycle e-mails it records (`send_notice`). Tasks are thin: they take ids.
 
 `lifecycle_sweep` (Celery beat, daily) takes the oldest day not yet swept, sends one
 `lifecycle_chunk` task per chunk of the subscriptions due that day (each task's id says the
@@ -12,7 +13,11 @@ import datetime
 import logging
 
 from celery import shared_task
+from django.core.mail import send_mail
+from django.utils import timezone
 
+from .models import Notice
+from .notices import notice_email, notices_send
 from .services import sweep
 from .services.common import utc_day
 
@@ -64,6 +69,34 @@ def lifecycle_finish(self, day: str) -> None:
         # A chunk that fails every time must not hold back the days after it: they are
         # swept, and each of them tries again what is still due ("due by the day").
         log.error("Lifecycle sweep of %s: %d chunks still due after every try.", day, len(left))
+    notices_send(day=moment)  # the day's e-mails, after its moves (an expiry's notice)
     sweep.day_finish(moment)
     if moment < utc_day():
         lifecycle_sweep.delay()
+
+
+# Lifecycle e-mails (subscriptions.notices). The claim makes a notice go once, however often
+# it is queued; a send that fails gives the claim back and retries, so it isn't lost.
+@shared_task(
+    bind=True,
+    autoretry_for=(OSError,),  # SMTP and network errors, after the claim is given back
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    max_retries=8,
+    acks_late=True,
+)
+def send_notice(self, notice_id: int) -> bool:
+    """Send the notice's e-mail unless it was sent (or is being sent); whether this call
+    sent it. One message to all its recipients, so it goes to all of them or to none."""
+    now = timezone.now()
+    claimed = Notice.objects.filter(pk=notice_id, sent_at__isnull=True).update(sent_at=now)
+    if not claimed:
+        return False
+    try:
+        email = notice_email(Notice.objects.get(pk=notice_id))
+        if email.to:
+            send_mail(email.subject, email.body, None, email.to, html_message=email.html)
+    except Exception:
+        Notice.objects.filter(pk=notice_id, sent_at=now).update(sent_at=None)
+        raise
+    return True

@@ -1,4 +1,5 @@
 from .lifecycle_run import LifecycleRun
+from .notice import Notice, NoticeKind
 from .proposal import Proposal, ProposalLine, ProposalStatus
 from .subscription import AppsSort, BoughtVia, Subscription, SubscriptionQuerySet
 
@@ -6,6 +7,8 @@ __all__ = [
     "AppsSort",
     "BoughtVia",
     "LifecycleRun",
+    "Notice",
+    "NoticeKind",
     "Proposal",
     "ProposalLine",
     "ProposalStatus",

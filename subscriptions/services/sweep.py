@@ -35,13 +35,13 @@ from billing.services import charges_create_many
 from portal.audit import Actor, audit_event, audit_record_many
 from portal.models import Tenant
 
-from ..lifecycle import MOVES, Status, Transition, sources
+from ..lifecycle import MOVES, SETUP_TIMEOUT, Status, Transition, sources
 from ..models import LifecycleRun, Subscription
+from ..notices import notices_send
 from ..terms import term_end
 from .common import describe_term, money, tell_publishers, utc_day
 
 CHUNK_SIZE = 2_000
-SETUP_TIMEOUT = datetime.timedelta(days=30)  # pending set-up this long: disabled (expired)
 ACTOR = Actor.system("lifecycle sweep")
 TARGET = Subscription._meta.label_lower
 
@@ -359,6 +359,7 @@ def run_lifecycle(
             total += sweep_chunk(each, first, last, tenant=tenant, now=now)
             if progress is not None:
                 progress(each, size, due_count)
+        notices_send(day=each, tenant=tenant)  # the day's e-mails, after its moves
         if tenant is None:
             day_finish(each, now)
     # Live and not renewed by this run (whose renewals all started their terms `now`).

@@ -20,7 +20,13 @@ from subscriptions.lifecycle import DisabledReason, Status
 from subscriptions.models import LifecycleRun, Subscription
 from subscriptions.services import sweep
 from tests.concurrency import run_together
-from tests.factories import AppFactory, BillingProfileFactory, PlanFactory, SubscriptionFactory
+from tests.factories import (
+    AppFactory,
+    BillingProfileFactory,
+    PlanFactory,
+    SubscriptionFactory,
+    TenantFactory,
+)
 
 pytestmark = pytest.mark.django_db
 UTC = datetime.UTC
@@ -291,20 +297,31 @@ def test_one_tenants_run_leaves_the_others_and_the_days_record(make, other_tenan
     assert not LifecycleRun.objects.exists()
 
 
-def test_the_queries_do_not_grow_with_the_subscriptions(make):
-    def queries(n, on):
-        LifecycleRun.objects.all().delete()  # one day swept, not the days since the last
+def test_the_queries_do_not_grow_with_the_subscriptions():
+    """Two tenants alike but for their size, each swept alone on the same day (renewals,
+    expiries, timeouts and their e-mails): the same number of queries."""
+    on = day(2027, 2, 5)
+
+    def queries(n):
+        profile = BillingProfileFactory(tenant=TenantFactory(country="US"))
+        plan = PlanFactory(app=AppFactory(pricing_model=PricingModel.PER_SEAT), prices={"USD": 900})
         for _ in range(n):
-            make(activated=at(on.year, on.month - 1, on.day), scheduled_quantity=2)
-            make(activated=at(on.year, on.month - 1, on.day), auto_renew=False)
-            sub = make()
-            Subscription.objects.filter(pk=sub.pk).update(created_at=at(2026, 1, 1))
+            for auto_renew in (True, False):
+                sub = SubscriptionFactory(billing_profile=profile, plan=plan, unit_amount=900)
+                sub = services.subscription_activate(
+                    subscription=sub, actor=SYSTEM, now=at(2027, 1, 5)
+                )
+                Subscription.objects.filter(pk=sub.pk).update(
+                    auto_renew=auto_renew, scheduled_quantity=2 if auto_renew else None
+                )
+            pending = SubscriptionFactory(billing_profile=profile, plan=plan)
+            Subscription.objects.filter(pk=pending.pk).update(created_at=at(2026, 12, 1))
         with CaptureQueriesContext(connection) as captured:
-            counts = run(on)
+            counts = run(on, tenant=profile.tenant)
         assert counts.changed == 3 * n
         return len(captured)
 
-    assert queries(2, day(2027, 2, 5)) == queries(20, day(2027, 3, 4))
+    assert queries(2) == queries(20)
 
 
 def test_the_command_prints_the_summary_and_refuses_bad_input(make, tenant):
@@ -352,3 +369,16 @@ def test_the_demos_periodic_runner_runs_beats_schedule_in_process(make):
     today = sweep.utc_day()
     assert LifecycleRun.objects.get(day=today).finished_at is not None
     assert renewals(sub)[0][1] == day(2026, 2, 1)
+
+
+def test_the_sweep_sends_the_days_emails_once(
+    make, admin, mailoutbox, django_capture_on_commit_callbacks
+):
+    expiring = make(activated=at(2027, 1, 5), auto_renew=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        run(day(2027, 2, 5))
+    [notice] = mailoutbox
+    assert expiring.name in notice.subject and admin.email in notice.to
+    with django_capture_on_commit_callbacks(execute=True):
+        sweep.run_lifecycle(day=day(2027, 2, 5), now=at(2027, 2, 5, 6))
+    assert len(mailoutbox) == 1
