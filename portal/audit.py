@@ -4,8 +4,6 @@ Every service takes an `Actor` and calls `audit_record` inside its transaction, 
 record commits or rolls back with the change it describes.
 """
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import UTC
@@ -14,6 +12,7 @@ from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 
 from .client_ip import client_ip
+from .exports import csv_lines
 from .models import ActorType, AuditEvent, Tenant, User
 from .money import format_money
 
@@ -339,41 +338,21 @@ def event_details(event) -> list[Detail]:
 CSV_COLUMNS = ["Time (UTC)", "Actor", "Action", "Target", "Details", "IP address"]
 
 
-# What makes a spreadsheet read a cell as a formula, leading spaces ignored (full-width forms
-# included: some spreadsheets fold them).
-_FORMULA_STARTS = set("=+-@\t\r;|") | set("\uff1d\uff0b\uff0d\uff20")
-
-
-def _csv_cell(value: str) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    return "'" + value if value.lstrip(" ")[:1] in _FORMULA_STARTS else value
-
-
 def audit_csv_rows(events):
     """CSV lines of the events, header first, one at a time (for a streaming response)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    return csv_lines(CSV_COLUMNS, (_csv_row(event) for event in events.iterator(chunk_size=500)))
 
-    def line(cells):
-        writer.writerow([_csv_cell(str(c)) for c in cells])
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
 
-    yield line(CSV_COLUMNS)
-    for event in events.iterator(chunk_size=500):
-        actor = event.actor_label
-        if event.actor_partner_id:
-            actor += f" (partner {event.actor_partner.name})"
-        target = " · ".join(t for t in (event_target(event), event_kind(event)) if t)
-        yield line(
-            [
-                event.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                actor,
-                action_words(event.verb),
-                target,
-                "; ".join(str(d) for d in event_details(event)),
-                event.ip or "",
-            ]
-        )
+def _csv_row(event) -> list[str]:
+    actor = event.actor_label
+    if event.actor_partner_id:
+        actor += f" (partner {event.actor_partner.name})"
+    target = " · ".join(t for t in (event_target(event), event_kind(event)) if t)
+    return [
+        event.created_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        actor,
+        action_words(event.verb),
+        target,
+        "; ".join(str(d) for d in event_details(event)),
+        event.ip or "",
+    ]

@@ -62,5 +62,11 @@ def format_money(amount: int, currency: str, locale: str | None = None) -> str:
 def _formatted(amount: int, currency: str, locale: str) -> str:
     # Babel parses the locale and the pattern on every call (about 0.1 ms); a page of cards
     # shows the same few prices again and again.
-    major = Decimal(amount).scaleb(-CURRENCIES[currency].minor_units)
-    return format_currency(major, currency, locale=locale)
+    return format_currency(major_amount(amount, currency), currency, locale=locale)
+
+
+def major_amount(amount: int, currency: str) -> Decimal:
+    """An amount in minor units as a decimal of the major unit: 110050 EUR is 1100.50 (for
+    a CSV cell, which a spreadsheet reads as a number)."""
+    places = CURRENCIES[currency].minor_units
+    return Decimal(amount).scaleb(-places).quantize(Decimal(1).scaleb(-places))

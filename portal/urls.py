@@ -75,6 +75,7 @@ urlpatterns = [
     path("t/<slug:tenant_slug>/billing/accounts/", include("billing.urls")),
     path("t/<slug:tenant_slug>/billing/products/", include("subscriptions.urls")),
     path("t/<slug:tenant_slug>/billing/proposals/", include("subscriptions.proposal_urls")),
+    path("t/<slug:tenant_slug>/billing/renewals/", include("subscriptions.renewal_urls")),
     path("webhooks/", include("billing.webhook_urls")),
     path("admin/", admin.site.urls),
 ]

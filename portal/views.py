@@ -2,7 +2,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,6 +11,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from . import permissions, services
 from .audit import Actor, audit_csv_rows
+from .exports import csv_response
 from .forms import AuditFilterForm, MemberAddForm, MemberRoleForm
 from .models import AuditEvent, Invitation, Membership, Tenant
 
@@ -258,6 +258,4 @@ def audit_log_csv(request):
     """The filtered audit log as CSV, streamed: columns in words, times in UTC."""
     _form, events = filtered_audit_events(request)
     filename = f"audit-log-{request.tenant.slug}-{timezone.now():%Y-%m-%d}.csv"
-    response = StreamingHttpResponse(audit_csv_rows(events), content_type="text/csv")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return csv_response(audit_csv_rows(events), filename)

@@ -200,6 +200,16 @@ class AppsFilterForm(CleanInputMixin, forms.Form):
         return self.cleaned_data["sort"] or "name"
 
 
+class RenewalsFilterForm(forms.Form):
+    billing_profile = forms.ChoiceField(
+        required=False, label="Billing profile", choices=[("", "All billing profiles")]
+    )
+
+    def __init__(self, *args, profiles=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["billing_profile"].choices += [(str(p.uuid), p.name) for p in profiles]
+
+
 class ProposalAcceptForm(BuyingForm):
     def __init__(self, *args, proposal, membership, **kwargs):
         super().__init__(*args, membership=membership, currency=proposal.currency, **kwargs)

@@ -13,6 +13,14 @@ ITEMS = [
     ),
     NavItem(
         "Billing",
+        "Renewals",
+        "renewals:list",
+        permissions.can_view_subscriptions,
+        15,
+        section="renewals",
+    ),
+    NavItem(
+        "Billing",
         "Proposals",
         "proposals:list",
         permissions.can_view_proposals,

@@ -25,18 +25,24 @@ from .forms import (
     RenameForm,
 )
 from .models import AppsSort, Subscription
+from .renewals import outlook
 
 PAGE_SIZE = 50
 
 
-def access_subscription(request, subscription_uuid, *, check=None) -> Subscription:
+def access_subscription(
+    request, subscription_uuid, *, check=None, renewal_price=False
+) -> Subscription:
     """A subscription of the tenant the caller may see (else 404), passing `check`, a
-    `<x>_refusal(membership, subscription)` function (else 403 with its reason)."""
+    `<x>_refusal(membership, subscription)` function (else 403 with its reason); with
+    `renewal_price`, annotated with what its renewal will charge."""
     if not permissions.can_view_subscriptions(request.membership):
         raise Http404("No such app.")
     subscriptions = Subscription.objects.visible_to(request.membership).select_related(
         "plan__app__publisher", "billing_profile", "bought_by", "bought_by_partner", "tenant"
     )
+    if renewal_price:
+        subscriptions = subscriptions.with_renewal_price()
     subscription = get_object_or_404(subscriptions, uuid=subscription_uuid)
     if check is not None and (refusal := check(request.membership, subscription)):
         raise PermissionDenied(refusal)
@@ -119,7 +125,7 @@ def _columns(query, sort: str) -> list[dict]:
 
 @require_GET
 def subscription_detail(request, subscription_uuid):
-    subscription = access_subscription(request, subscription_uuid)
+    subscription = access_subscription(request, subscription_uuid, renewal_price=True)
     membership = request.membership
     events = AuditEvent.objects.for_tenant(request.tenant).filter(
         target_type=Subscription._meta.label_lower, target_id=str(subscription.uuid)
@@ -128,6 +134,7 @@ def subscription_detail(request, subscription_uuid):
     buy_again, not_again = _buy_again(request, subscription)
     context = {
         "subscription": subscription,
+        "ahead": outlook(subscription),
         "refusal": permissions.manage_refusal(membership, subscription),
         "quantity_refusal": permissions.quantity_refusal(membership, subscription),
         "events": events.select_related("actor_user", "actor_partner").order_by(

@@ -75,6 +75,7 @@ def tenant_pages(tenant, admin, reader):
         "app_cancel": f"{a}/cancel/",
         "app_disabled": f"/t/{tenant.slug}/billing/products/apps/{disabled.uuid}/",
         "buy": f"{t}/billing/products/buy/{plan.uuid}/?quantity=12",
+        "renewals": f"{t}/billing/renewals/",
         "proposals": f"{t}/billing/proposals/",
         "proposal": f"{t}/billing/proposals/{proposal.uuid}/",
         "not_found": f"{t}/billing/accounts/profiles/00000000-0000-0000-0000-000000000000/",

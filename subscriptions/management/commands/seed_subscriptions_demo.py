@@ -20,6 +20,8 @@ DAY = datetime.timedelta(days=1)
 # tenant, buyer, partner, "publisher/app offer id/plan id", quantity, profile, story.
 # A story is what happened after the purchase, days ago counted from today:
 #   ("activate", 40): the publisher set it up 40 days ago; ("renew",): its term renewed;
+#   ("ends_in_month", 2): set up a term ago, so its term ends in the window's third month
+#   (Billing > Renewals shows something in each of its first four months, whatever today);
 #   ("decrease", 3): a decrease to 3 licenses was asked (after 7 days: at renewal);
 #   ("suspend",), ("cancel",), ("expire",), ("disable",), ("auto_renew_off",): as named.
 C_ADMIN, C_BILLING = "admin@contoso.example", "billing@contoso.example"
@@ -30,13 +32,13 @@ SUBSCRIPTIONS = [
     ("contoso", C_BILLING, None, "quillfeather/quillfeather-review/team-monthly", None, RESEARCH,
      []),
     ("contoso", C_ADMIN, None, "bramblecrest/bramblecrest-insight/analyst-annual", 25, HQ,
-     [("activate", 40)]),
+     [("ends_in_month", 1)]),
     ("contoso", C_ADMIN, None, "tidewren/tidewren-helpdesk/agent-monthly", 8, HQ,
      [("activate", 20), ("decrease", 5)]),
     ("contoso", C_BILLING, None, "kettleridge/kettleridge-ledger/small-business-monthly", None,
      RESEARCH, [("activate", 40), ("renew",)]),
     ("contoso", C_BILLING, None, "veldspring/veldspring-roster/standard-annual", 50, RESEARCH,
-     [("activate", 60), ("suspend",)]),
+     [("ends_in_month", 3), ("suspend",)]),
     ("contoso", C_ADMIN, None, "quillfeather/quillfeather-canvas/team-monthly", 5, HQ,
      [("activate", 15), ("cancel",)]),
     ("contoso", C_ADMIN, None, "bramblecrest/bramblecrest-campaigns/starter-monthly", None, HQ,
@@ -44,11 +46,13 @@ SUBSCRIPTIONS = [
     ("contoso", C_BILLING, None, "kettleridge/kettleridge-expenses/standard-monthly", 12,
      RESEARCH, [("activate", 90), ("suspend",), ("disable",)]),
     ("contoso", PARTNER, "northwind", "tidewren/tidewren-pipeline/seller-annual", 15, HQ,
-     [("activate", 30)]),
+     [("ends_in_month", 2)]),
     ("contoso", PARTNER, "northwind", "veldspring/veldspring-sprintboard/team-monthly", 20,
      RESEARCH, []),
+    ("contoso", C_ADMIN, None, "bramblecrest/bramblecrest-campaigns/growth-annual", None, HQ,
+     [("ends_in_month", 0), ("auto_renew_off",)]),
     ("fabrikam", F_ADMIN, None, "quillfeather/quillfeather-notes/standard-annual", 30, GMBH,
-     [("activate", 100)]),
+     [("ends_in_month", 1)]),
     ("fabrikam", F_ADMIN, None, "veldspring/veldspring-sentinel/organization-annual", None, GMBH,
      [("activate", 12)]),
     ("fabrikam", F_ADMIN, None, "tidewren/tidewren-helpdesk/agent-monthly", 4, GMBH, []),
@@ -60,6 +64,22 @@ PROPOSAL_LINES = [
     ("tidewren/tidewren-helpdesk/agent-annual", 15, 15200),
     ("veldspring/veldspring-roster/standard-annual", 400, 2400),
 ]
+
+
+def _dated(step: tuple, today: datetime.datetime) -> tuple:
+    """("ends_in_month", k) as the activation it means: a year before the 15th of the k-th
+    month from tomorrow (tomorrow itself when that 15th has passed), so an annual term ends
+    then; the UTC day of `today` is the one the Renewals page starts from."""
+    if step[0] != "ends_in_month":
+        return step
+    tomorrow = (today + DAY).astimezone(datetime.UTC).date()
+    months = tomorrow.month - 1 + step[1]
+    ends = max(tomorrow, datetime.date(tomorrow.year + months // 12, months % 12 + 1, 15))
+    try:
+        began = ends.replace(year=ends.year - 1)
+    except ValueError:  # Feb 29: a year before, Feb 28 (its term ends on Feb 28)
+        began = ends.replace(year=ends.year - 1, day=28)
+    return ("activate", (today.astimezone(datetime.UTC).date() - began).days)
 
 
 class Command(DemoCommand):
@@ -92,6 +112,7 @@ class Command(DemoCommand):
                 user=user,
                 partner=Tenant.objects.get(slug=partner) if partner else None,
             )
+            story = [_dated(step, today) for step in story]
             start = next((step[1] for step in story if step[0] == "activate"), None)
             bought_at = today - (start + 2 if start else 3) * DAY
             with transaction.atomic():
