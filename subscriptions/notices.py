@@ -39,6 +39,7 @@ DISABLED_WITHIN = 7  # days: a disabled notice older than this is never sent
 SETUP_POINTS = {NoticeKind.SETUP_REMINDER: 3, NoticeKind.SETUP_LAST_REMINDER: 14}  # days
 RESEND_WITHIN = datetime.timedelta(days=2)  # an unsent notice this recent is tried again
 BATCH_SIZE = 2000  # rows per INSERT
+SEND_BATCH = 200  # notices per task, sent over one mail connection
 
 
 def _midnight(day: datetime.date) -> datetime.datetime:
@@ -172,15 +173,16 @@ def notices_send(
 def _send_unsent(tenant: Tenant | None) -> None:
     """Every notice recorded lately and not yet sent gets a task, after commit. A notice
     queued twice (two sweeps, or a retry still waiting) goes once: the task claims it."""
-    from .tasks import send_notice  # the tasks module imports this one
+    from .tasks import send_notices  # the tasks module imports this one
 
     unsent = Notice.objects.filter(
         sent_at__isnull=True, created_at__gte=timezone.now() - RESEND_WITHIN
     )
     if tenant is not None:
         unsent = unsent.filter(subscription__tenant=tenant)
-    for notice_id in unsent.values_list("pk", flat=True):
-        transaction.on_commit(lambda pk=notice_id: send_notice.delay(pk), robust=True)
+    ids = list(unsent.order_by("pk").values_list("pk", flat=True))
+    for batch in (ids[i : i + SEND_BATCH] for i in range(0, len(ids), SEND_BATCH)):
+        transaction.on_commit(lambda batch=batch: send_notices.delay(batch), robust=True)
 
 
 # What each kind's e-mail says: its template (templates/subscriptions/email/) and subject.

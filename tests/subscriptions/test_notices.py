@@ -3,9 +3,12 @@ to the tenant's admins and the billing profile's owners, never again on a rerun,
 the app, the date and the amount."""
 
 import datetime
+import smtplib
 
 import pytest
 from django.core import mail
+from django.core.mail.backends import locmem
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -328,11 +331,36 @@ def test_a_notice_whose_send_failed_is_sent_by_the_next_sweep(
     assert sweep(TERM_END - days(5)) == []
 
 
-class DownBackend:
+def test_a_batch_sends_the_others_when_one_notice_fails_and_the_failed_one_goes_later(
+    admin, tenant, sweep, settings
+):
+    ok, refused = (BillingProfileFactory(tenant=tenant, name=name) for name in ("Ok", "Refused"))
+    owner = MembershipFactory(tenant=tenant, user=UserFactory(email="refused@contoso.example"))
+    BillingProfileRoleFactory(profile=refused, user=owner.user, role=ProfileRole.OWNER)
+    sent_one = active(ok, app_name="Inkwell")
+    failed_one = active(refused, app_name="Quill")
+    settings.MAILERS = {"default": {"BACKEND": "tests.subscriptions.test_notices.RefusingBackend"}}
+    assert [e.subject.split()[0] for e in sweep(TERM_END - days(7))] == ["Inkwell"]
+    (sent, unsent) = (Notice.objects.get(subscription=s) for s in (sent_one, failed_one))
+    assert sent.sent_at is not None and unsent.sent_at is None  # its claim given back
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    assert [e.subject.split()[0] for e in sweep(TERM_END - days(6))] == ["Quill"]
+
+
+class RefusingBackend(locmem.EmailBackend):
+    """A mail server that refuses one address."""
+
+    def send_messages(self, messages):
+        if any("refused@contoso.example" in message.to for message in messages):
+            raise smtplib.SMTPRecipientsRefused({"refused@contoso.example": (550, b"no")})
+        return super().send_messages(messages)
+
+
+class DownBackend(BaseEmailBackend):
     """A mail server that is down."""
 
-    def __init__(self, *args, **kwargs):
-        pass
+    def open(self):
+        raise ConnectionRefusedError("the mail server is down")
 
     def send_messages(self, messages):
         raise ConnectionRefusedError("the mail server is down")
@@ -363,11 +391,11 @@ def test_the_query_count_is_fixed_whatever_the_number_of_subscriptions(
 
     _due_of_every_kind(profile, 1)
     few, counts, sends = queries(TERM_END - days(7))
-    assert set(counts.values()) == {1} and sends == 5
+    assert set(counts.values()) == {1} and sends == 1  # one task sends a batch
     Notice.objects.all().delete()
     _due_of_every_kind(profile, 40)
     many, counts, sends = queries(TERM_END - days(7))
-    assert set(counts.values()) == {41} and sends == 205
+    assert set(counts.values()) == {41} and sends == 2  # 205 notices: batches of 200
     assert many == few
     with django_assert_max_num_queries(few):
         notices_send(day=TERM_END - days(7))  # the rerun: nothing due, nothing to send

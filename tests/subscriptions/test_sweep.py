@@ -7,6 +7,7 @@ import io
 from itertools import count
 
 import pytest
+from celery.schedules import crontab
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -369,6 +370,42 @@ def test_the_demos_periodic_runner_runs_beats_schedule_in_process(make):
     today = sweep.utc_day()
     assert LifecycleRun.objects.get(day=today).finished_at is not None
     assert renewals(sub)[0][1] == day(2026, 2, 1)
+
+
+def test_eager_catching_up_of_many_missed_days_loops_instead_of_recursing(make):
+    """The demo runs Celery eager: 200 missed days are swept one after the other."""
+    from subscriptions.tasks import lifecycle_sweep
+
+    today = sweep.utc_day()
+    LifecycleRun.objects.create(
+        day=today - datetime.timedelta(days=200),
+        started_at=at(2026, 1, 1),
+        finished_at=at(2026, 1, 1),
+    )
+    sub = make(activated=at(2026, 1, 1))
+    lifecycle_sweep.apply().get()
+    assert LifecycleRun.objects.filter(finished_at__isnull=False).count() == 201
+    assert renewals(sub)
+
+
+def test_the_demos_periodic_runner_logs_a_failing_job_and_runs_the_others(make, settings, caplog):
+    sub = make(activated=at(2026, 1, 1))
+    every_minute = crontab()
+    settings.CELERY_BEAT_SCHEDULE = {
+        "no-such-task": {"task": "subscriptions.tasks.no_such_task", "schedule": every_minute},
+        "failing": {
+            "task": "subscriptions.tasks.lifecycle_chunk",
+            "schedule": every_minute,
+            "args": ("not a day", 1, 2),
+        },
+        **{"lifecycle-sweep": settings.CELERY_BEAT_SCHEDULE["lifecycle-sweep"]},
+    }
+    out = io.StringIO()
+    call_command("run_periodic", "--once", stdout=out)
+    assert out.getvalue().endswith(" ran lifecycle-sweep\n")
+    assert "Periodic job no-such-task could not run." in caplog.text
+    assert "Periodic job failing failed:" in caplog.text
+    assert renewals(sub)  # the sweep still ran
 
 
 def test_the_sweep_sends_the_days_emails_once(
