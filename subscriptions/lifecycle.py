@@ -20,6 +20,13 @@ from django.db import models
 SETUP_TIMEOUT = datetime.timedelta(days=30)
 
 
+def setup_last_day(created_at: datetime.datetime) -> datetime.date:
+    """The last UTC day a pending app can be set up: 30 days after the day it was bought.
+    The sweep of the day after disables it (`services.sweep.time_out_due`); the e-mails
+    print this day."""
+    return created_at.astimezone(datetime.UTC).date() + SETUP_TIMEOUT
+
+
 class Status(models.TextChoices):
     PENDING_ACTIVATION = "pending_activation", "Pending set-up"
     ACTIVE = "active", "Active"

@@ -31,7 +31,7 @@ from portal.models import Membership, Role, Tenant
 from portal.money import format_money, locale_for_country, money_locale
 from publishers.models import Term
 
-from .lifecycle import SETUP_TIMEOUT, DisabledReason, Status
+from .lifecycle import SETUP_TIMEOUT, DisabledReason, Status, setup_last_day
 from .models import Notice, NoticeKind, Subscription
 
 REMIND_BEFORE = {Term.ANNUAL: 30, Term.MONTHLY: 7}  # days before the term's end
@@ -249,7 +249,7 @@ def notice_email(notice: Notice) -> Email:
         "publisher": subscription.plan.app.publisher.name,
         "timed_out": timed_out,
         "bought_on": bought_on,
-        "setup_deadline": bought_on + SETUP_TIMEOUT,
+        "setup_deadline": setup_last_day(subscription.created_at),
         "licenses": _licenses(subscription.quantity),
         "renewal_licenses": _licenses(subscription.renewal_quantity),
         "decrease_at_renewal": subscription.scheduled_quantity is not None,

@@ -78,10 +78,11 @@ def expire_due(day: datetime.date) -> Q:
 
 
 def time_out_due(day: datetime.date) -> Q:
-    """Pending set-up since a UTC day 30 or more days before `day`."""
+    """Pending set-up whose last day to be set up (`setup_last_day`: 30 days after the UTC
+    day of purchase) is before `day`: bought on 1 Dec, disabled by the sweep of 1 Jan."""
     cutoff = datetime.datetime.combine(day - SETUP_TIMEOUT, datetime.time.min, datetime.UTC)
     assert Status.PENDING_ACTIVATION in MOVES[Transition.EXPIRE].sources
-    return Q(status=Status.PENDING_ACTIVATION, created_at__lt=cutoff + datetime.timedelta(days=1))
+    return Q(status=Status.PENDING_ACTIVATION, created_at__lt=cutoff)
 
 
 def due(day: datetime.date) -> Q:

@@ -17,7 +17,7 @@ from portal.audit import Actor
 from portal.models import AuditEvent
 from publishers.models import PricingModel, Term
 from subscriptions import services
-from subscriptions.lifecycle import DisabledReason, Status
+from subscriptions.lifecycle import DisabledReason, Status, setup_last_day
 from subscriptions.models import LifecycleRun, Subscription
 from subscriptions.services import sweep
 from tests.concurrency import run_together
@@ -205,8 +205,10 @@ def test_a_suspended_app_does_not_renew_and_renews_from_its_old_end_when_reinsta
 def test_pending_set_up_for_30_days_times_out_with_nothing_charged(make, profile):
     sub = make()
     Subscription.objects.filter(pk=sub.pk).update(created_at=at(2027, 1, 10, 23, 59))
-    assert run(day(2027, 2, 8)).timed_out == 0  # 29 days
-    counts = run(day(2027, 2, 9))  # 30 days
+    sub.refresh_from_db()
+    assert setup_last_day(sub.created_at) == day(2027, 2, 9)  # what the e-mails say
+    assert run(day(2027, 2, 9)).timed_out == 0  # its last day to be set up
+    counts = run(day(2027, 2, 10))  # the day after
     assert str(counts) == "renewed 0, expired 0, timed out 1, unchanged 0"
     sub.refresh_from_db()
     assert (sub.status, sub.disabled_reason) == (Status.DISABLED, DisabledReason.EXPIRED)
