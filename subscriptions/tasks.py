@@ -14,9 +14,11 @@ import logging
 
 from celery import shared_task
 from django.core.mail import EmailMultiAlternatives, mailers
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import Notice
+from .models.notice import CLAIM_LEASE
 from .notices import notice_email, notices_send
 from .services import sweep
 from .services.common import utc_day
@@ -121,10 +123,15 @@ def send_notices(self, notice_ids: list[int]) -> int:
 
 
 def _send(notice_id: int, mailer) -> bool:
+    """Claim the notice, send it, mark it sent; whether this call sent it. Taken already by
+    a live claim, or sent: nothing. A worker lost between claim and send leaves a claim that
+    runs out (CLAIM_LEASE), and the next sweep's `_send_unsent` queues the notice again."""
     now = timezone.now()
-    claimed = Notice.objects.filter(pk=notice_id, sent_at__isnull=True).update(sent_at=now)
-    if not claimed:
+    free = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - CLAIM_LEASE)
+    unsent = Notice.objects.filter(pk=notice_id, sent_at__isnull=True)
+    if not unsent.filter(free).update(claimed_at=now):
         return False
+    mine = unsent.filter(claimed_at=now)
     try:
         email = notice_email(Notice.objects.get(pk=notice_id))
         if email.to:
@@ -132,6 +139,7 @@ def _send(notice_id: int, mailer) -> bool:
             message.attach_alternative(email.html, "text/html")
             mailer.send_messages([message])
     except Exception:
-        Notice.objects.filter(pk=notice_id, sent_at=now).update(sent_at=None)
+        mine.update(claimed_at=None)
         raise
+    mine.update(sent_at=timezone.now())
     return True

@@ -43,6 +43,7 @@ class Migration(migrations.Migration):
                     "created_at",
                     models.DateTimeField(default=django.utils.timezone.now, editable=False),
                 ),
+                ("claimed_at", models.DateTimeField(blank=True, editable=False, null=True)),
                 (
                     "sent_at",
                     models.DateTimeField(blank=True, help_text="Empty until sent.", null=True),

@@ -11,12 +11,14 @@ from django.core.mail.backends import locmem
 from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from billing.models import ProfileRole
 from portal.models import Role
 from publishers.models import PricingModel, Term
 from subscriptions.lifecycle import DisabledReason, Status
 from subscriptions.models import Notice, NoticeKind
+from subscriptions.models.notice import CLAIM_LEASE
 from subscriptions.notices import notices_send
 from subscriptions.tasks import send_notice
 from tests.factories import (
@@ -314,6 +316,25 @@ def test_a_notice_queued_twice_is_sent_once(admin, profile, sweep):
     notice = Notice.objects.get()
     assert send_notice.delay(notice.pk).get() is False
     assert len(mail.outbox) == 1
+
+
+def test_a_notice_claimed_by_a_worker_lost_before_sending_is_sent_by_the_next_sweep(
+    admin, profile, sweep, settings
+):
+    active(profile)
+    settings.MAILERS = {"default": {"BACKEND": "tests.subscriptions.test_notices.DownBackend"}}
+    sweep(TERM_END - days(7))  # recorded, not sent
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    notice = Notice.objects.get()
+    claimed = timezone.now()
+    Notice.objects.filter(pk=notice.pk).update(claimed_at=claimed)  # a worker took it, died
+    assert send_notice.delay(notice.pk).get() is False  # the redelivered task: a live claim
+    assert sweep(TERM_END - days(6)) == []
+    Notice.objects.filter(pk=notice.pk).update(claimed_at=claimed - CLAIM_LEASE)
+    assert len(sweep(TERM_END - days(5))) == 1  # the claim ran out: sent, once
+    assert sweep(TERM_END - days(4)) == []
+    notice.refresh_from_db()
+    assert notice.sent_at is not None
 
 
 def test_a_notice_whose_send_failed_is_sent_by_the_next_sweep(
