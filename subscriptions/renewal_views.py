@@ -53,10 +53,11 @@ def renewal_list(request):
     totals = month_totals(rows)
     months: list[Month] = []
     for subscription in page.object_list:
-        first_day = subscription.term_end.replace(day=1)
+        # A suspended app whose term has ended is listed in this month, first.
+        first_day = max(subscription.term_end, today).replace(day=1)
         if not months or months[-1].first_day != first_day:
             months.append(Month(first_day, totals.get(first_day, [])))
-        months[-1].rows.append((subscription, outlook(subscription)))
+        months[-1].rows.append((subscription, outlook(subscription, today)))
     query = request.GET.copy()
     query.pop("page", None)
     partial = bool(request.htmx and request.htmx.target == "renewals")
@@ -94,12 +95,13 @@ CSV_COLUMNS = [
 def renewal_csv(request):
     """The page's rows, every page of them, as CSV: dates ISO, amounts as numbers."""
     _form, rows, today = _renewals(request)
-    lines = csv_lines(CSV_COLUMNS, map(_csv_row, rows.iterator(chunk_size=500)))
+    rows = (_csv_row(subscription, today) for subscription in rows.iterator(chunk_size=500))
+    lines = csv_lines(CSV_COLUMNS, rows)
     return csv_response(lines, f"renewals-{request.tenant.slug}-{today:%Y-%m-%d}.csv")
 
 
-def _csv_row(subscription) -> list:
-    ahead = outlook(subscription)
+def _csv_row(subscription, today) -> list:
+    ahead = outlook(subscription, today)
     return [
         ahead.on.isoformat(),
         ahead.label,
@@ -111,6 +113,6 @@ def _csv_row(subscription) -> list:
         "Unlimited" if ahead.quantity is None else ahead.quantity,
         major_amount(ahead.amount, ahead.currency),
         ahead.currency,
-        ahead.change_until.isoformat(),
+        ahead.change_until.isoformat() if ahead.change_until else "any day",
         ahead.credit_until.isoformat() if ahead.credit_until else "",
     ]

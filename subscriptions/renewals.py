@@ -14,14 +14,16 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import models
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from portal.money import format_money
 
 from .lifecycle import Status
 from .models import Subscription
 from .services import AFTER_RENEWAL_CREDIT
+from .services.common import utc_day
 
 HORIZON = datetime.timedelta(days=120)
 DAY = datetime.timedelta(days=1)
@@ -42,7 +44,9 @@ class Outlook:
     quantity: int | None  # licenses from the renewal on (a scheduled decrease applied)
     amount: int  # minor units: what the renewal charges (once reinstated, if suspended)
     currency: str
-    change_until: datetime.date  # the last day to switch auto-renew or change the licenses
+    # The last day to switch auto-renew or change the licenses; None: any day (a suspended
+    # app whose term has ended: turned off, it expires at the next daily sweep).
+    change_until: datetime.date | None
     credit_until: datetime.date | None  # renews: the last day a cancel gives a credit
 
     @property
@@ -74,6 +78,8 @@ class Outlook:
             price += f" for {self.quantity} license{'s' if self.quantity != 1 else ''}"
         if self.action == Action.RENEWS:
             return f"Renews on {on} at {price}"
+        if self.change_until is None:
+            return f"Its term ended on {on} while suspended; once reinstated it renews at {price}"
         return f"Stays suspended on {on}, its term's end; once reinstated it renews at {price}"
 
     @property
@@ -83,11 +89,18 @@ class Outlook:
             return f"Cancel with a credit until {self.credit_until:%-d %b %Y}."
         if self.action == Action.EXPIRES:
             return "Its last day: turn auto-renew on by then to keep it."
+        if self.change_until is None:
+            return "Its term has ended: it renews once the overdue invoice is paid."
         return "Renews once the overdue invoice is paid."
 
     @property
     def advice(self) -> str:
         """The last days to change it, in a sentence."""
+        if self.change_until is None:
+            return (
+                "It is reinstated when the overdue invoice is paid, and renews then; turn "
+                "auto-renew off to let it expire at the next daily run instead."
+            )
         until = f"{self.change_until:%-d %b %Y}"
         if self.action == Action.RENEWS:
             return (
@@ -102,9 +115,10 @@ class Outlook:
         )
 
 
-def outlook(subscription: Subscription) -> Outlook | None:
+def outlook(subscription: Subscription, today: datetime.date | None = None) -> Outlook | None:
     """What happens at the end of the subscription's term; None when nothing will (pending
     set-up, disabled). The subscription comes with `with_renewal_price()`'s annotations."""
+    today = today or utc_day(timezone.now())
     if subscription.status not in (Status.ACTIVE, Status.SUSPENDED):
         return None
     if not subscription.auto_renew:
@@ -120,20 +134,19 @@ def outlook(subscription: Subscription) -> Outlook | None:
         quantity=subscription.renewal_quantity,
         amount=subscription.renewal_amount,
         currency=subscription.currency,
-        change_until=on - DAY,
+        change_until=None if action == Action.STAYS_SUSPENDED and on < today else on - DAY,
         credit_until=on + AFTER_RENEWAL_CREDIT - DAY if action == Action.RENEWS else None,
     )
 
 
 def renewals_ahead(subscriptions, today: datetime.date):
-    """Those of `subscriptions` whose term ends in the 120 days from `today` (included), in
-    date order, with what the page shows of each."""
+    """Those of `subscriptions` whose term ends in the 120 days from `today` (included), and
+    the suspended ones set to renew whose term has ended (they renew, and are charged, once
+    reinstated), in date order, with what the page shows of each."""
+    ahead = Q(term_end__gte=today, term_end__lt=today + HORIZON)
+    ended_suspended = Q(status=Status.SUSPENDED, auto_renew=True, term_end__lt=today)
     return (
-        subscriptions.filter(
-            status__in=[Status.ACTIVE, Status.SUSPENDED],
-            term_end__gte=today,
-            term_end__lt=today + HORIZON,
-        )
+        subscriptions.filter(ahead | ended_suspended, status__in=[Status.ACTIVE, Status.SUSPENDED])
         .with_renewal_price()
         .select_related("plan__app__publisher", "billing_profile")
         .order_by("term_end", "name", "pk")

@@ -111,6 +111,26 @@ def test_what_renews_or_ends_in_the_next_120_days_by_month_with_each_months_tota
     assert "$45.00</strong>" in text
 
 
+def test_a_suspended_app_whose_term_has_ended_is_listed_first_as_it_renews_once_reinstated(
+    login, tenant, admin, profile, make, today
+):
+    make(profile, 3, name="Renews soon")
+    ended = make(profile, -40, name="Ended while suspended", status=Status.SUSPENDED)
+    make(profile, -40, name="Ended, not renewing", status=Status.SUSPENDED, auto_renew=False)
+    client = login(admin)
+    text = client.get(url(tenant)).content.decode()
+    assert rows_of(text) == ["Ended while suspended", "Renews soon"]
+    assert f"{today:%B %Y}</h2>" in text and "Any day" in text
+    assert '$45.00</strong> <span class="muted">(1 app)</span>' in text  # not charged yet
+    ahead = outlook(Subscription.objects.with_renewal_price().get(pk=ended.pk), today)
+    assert (ahead.action, ahead.change_until) == (Action.STAYS_SUSPENDED, None)
+    detail = client.get(f"/t/contoso/billing/products/apps/{ended.uuid}/").content.decode()
+    assert "while suspended; once reinstated it renews at $45.00 for 5 licenses" in detail
+    assert "auto-renew off to let it expire at the next daily run" in detail
+    rows = csv_rows(client.get(url(tenant, "export.csv")))
+    assert rows[1][2] == "Ended while suspended" and rows[1][10] == "any day"
+
+
 def test_the_price_at_renewal_is_the_plans_price_of_the_day_for_the_licenses_that_renew(
     login, tenant, admin, profile, make
 ):
