@@ -61,14 +61,14 @@ def lifecycle_sweep(self) -> None:
 def lifecycle_chunk(day: str, first: int, last: int) -> None:
     """Move what is due on `day` among subscriptions `first`..`last` (one transaction)."""
     moment = datetime.date.fromisoformat(day)
-    sweep.sweep_chunk(moment, first, last)
+    sweep.sweep_range(moment, first, last)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=FINISH_TRIES)
 def lifecycle_finish(self, day: str) -> None:
     """Once nothing of `day` is due, the day is swept and the next missed day starts."""
     moment = datetime.date.fromisoformat(day)
-    if left := sweep.plan_chunks(moment):
+    if left := sweep.plan_chunks(moment, skip=sweep.failed_ids(moment)):
         if self.request.retries < FINISH_TRIES:
             if self.request.retries % RESEND_EVERY == RESEND_EVERY - 1:
                 _send_chunks(moment, left)  # lost or failed: send them again

@@ -24,6 +24,7 @@ class Migration(migrations.Migration):
                 ("renewed", models.PositiveIntegerField(default=0)),
                 ("expired", models.PositiveIntegerField(default=0)),
                 ("timed_out", models.PositiveIntegerField(default=0)),
+                ("failed", models.JSONField(blank=True, default=list)),
             ],
             options={
                 "ordering": ["-day"],

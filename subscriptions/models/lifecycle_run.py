@@ -14,6 +14,9 @@ class LifecycleRun(models.Model):
     renewed = models.PositiveIntegerField(default=0)
     expired = models.PositiveIntegerField(default=0)
     timed_out = models.PositiveIntegerField(default=0)
+    # Ids of the subscriptions the day could not move (each logged with why); the finish
+    # does not wait for them, and the next day's sweep tries them again.
+    failed = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-day"]

@@ -21,11 +21,12 @@ missed are caught up in order, oldest first (`days_to_sweep`).
 """
 
 import datetime
+import logging
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 
-from django.db import transaction
+from django.db import DataError, IntegrityError, transaction
 from django.db.models import Case, DateField, F, IntegerField, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -42,6 +43,7 @@ from ..terms import term_end
 from .common import describe_term, money, tell_publishers, utc_day
 
 CHUNK_SIZE = 2_000
+log = logging.getLogger(__name__)
 ACTOR = Actor.system("lifecycle sweep")
 TARGET = Subscription._meta.label_lower
 
@@ -52,6 +54,7 @@ class SweepCounts:
     expired: int = 0
     timed_out: int = 0
     unchanged: int = 0  # live subscriptions the run left as they were
+    failed: int = 0  # due, and could not be moved (each logged): in `unchanged` too
 
     def __add__(self, other: "SweepCounts") -> "SweepCounts":
         return SweepCounts(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
@@ -61,9 +64,10 @@ class SweepCounts:
         return self.renewed + self.expired + self.timed_out
 
     def __str__(self) -> str:
+        failed = f" ({self.failed} could not be moved: see the log)" if self.failed else ""
         return (
             f"renewed {self.renewed}, expired {self.expired}, "
-            f"timed out {self.timed_out}, unchanged {self.unchanged}"
+            f"timed out {self.timed_out}, unchanged {self.unchanged}{failed}"
         )
 
 
@@ -95,11 +99,17 @@ def _scope(tenant: Tenant | None):
 
 
 def plan_chunks(
-    day: datetime.date, *, tenant: Tenant | None = None, chunk_size: int = CHUNK_SIZE
+    day: datetime.date,
+    *,
+    tenant: Tenant | None = None,
+    chunk_size: int = CHUNK_SIZE,
+    skip: list[int] = (),
 ) -> list[tuple[int, int, int]]:
     """The id ranges (first, last, how many) of the subscriptions due on `day`, in chunks
-    of `chunk_size`: what the sweep's tasks are given. One query of ids."""
-    ids = list(_scope(tenant).filter(due(day)).order_by("pk").values_list("pk", flat=True))
+    of `chunk_size`: what the sweep's tasks are given; `skip`, ids left out (those the day
+    could not move). One query of ids."""
+    due_ids = _scope(tenant).filter(due(day)).exclude(pk__in=skip).order_by("pk")
+    ids = list(due_ids.values_list("pk", flat=True))
     return [
         (part[0], part[-1], len(part))
         for part in (ids[i : i + chunk_size] for i in range(0, len(ids), chunk_size))
@@ -127,6 +137,32 @@ def sweep_chunk(
         if tenant is None:
             day_count(day, counts)
     return counts
+
+
+def sweep_range(
+    day: datetime.date, first: int, last: int, *, tenant: Tenant | None = None, now=None
+) -> SweepCounts:
+    """`sweep_chunk`; when the database refuses a row of it (a value out of range, a rule
+    it checks), the range again in halves, down to the one subscription, which is logged,
+    recorded in the day's `failed` and left as it was: one bad row holds back no other."""
+    try:
+        return sweep_chunk(day, first, last, tenant=tenant, now=now)
+    except (DataError, IntegrityError) as error:
+        rows = _scope(tenant).filter(due(day), pk__gte=first, pk__lte=last).order_by("pk")
+        ids = list(rows.values_list("pk", flat=True))
+        if len(ids) > 1:
+            middle = ids[len(ids) // 2]
+            return sweep_range(day, ids[0], middle - 1, tenant=tenant, now=now) + sweep_range(
+                day, middle, ids[-1], tenant=tenant, now=now
+            )
+        if not ids:
+            raise  # no row of the range to blame
+        log.error(
+            "Lifecycle sweep of %s: subscription id %s can't be moved: %s", day, ids[0], error
+        )
+        if tenant is None:
+            day_failed(day, ids[0])
+        return SweepCounts(failed=1)
 
 
 def _grouped(rows, key) -> dict:
@@ -307,6 +343,19 @@ def day_count(day: datetime.date, counts: SweepCounts) -> None:
     )
 
 
+def day_failed(day: datetime.date, subscription_id: int) -> None:
+    with transaction.atomic():
+        run = LifecycleRun.objects.select_for_update().filter(day=day).first()
+        if run is not None and subscription_id not in run.failed:
+            run.failed.append(subscription_id)
+            run.save(update_fields=["failed"])
+
+
+def failed_ids(day: datetime.date) -> list[int]:
+    """The subscriptions the sweep of `day` could not move."""
+    return LifecycleRun.objects.filter(day=day).values_list("failed", flat=True).first() or []
+
+
 def day_finish(day: datetime.date, now=None) -> None:
     """Every chunk of `day` is done: the day counts as swept."""
     LifecycleRun.objects.filter(day=day).update(finished_at=now or timezone.now())
@@ -357,7 +406,7 @@ def run_lifecycle(
         if progress is not None:
             progress(each, 0, due_count)
         for first, last, size in chunks:
-            total += sweep_chunk(each, first, last, tenant=tenant, now=now)
+            total += sweep_range(each, first, last, tenant=tenant, now=now)
             if progress is not None:
                 progress(each, size, due_count)
         notices_send(day=each, tenant=tenant)  # the day's e-mails, after its moves

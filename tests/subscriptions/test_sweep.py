@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from billing.models import Charge, ChargeKind
 from portal.audit import Actor
 from portal.models import AuditEvent
-from publishers.models import PricingModel, Term
+from publishers.models import Price, PricingModel, Term
 from subscriptions import services
 from subscriptions.lifecycle import DisabledReason, Status, setup_last_day
 from subscriptions.models import LifecycleRun, Subscription
@@ -372,6 +372,36 @@ def test_the_demos_periodic_runner_runs_beats_schedule_in_process(make):
     today = sweep.utc_day()
     assert LifecycleRun.objects.get(day=today).finished_at is not None
     assert renewals(sub)[0][1] == day(2026, 2, 1)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's integer range")
+def test_a_row_the_database_refuses_holds_back_no_other_and_the_day_still_finishes(
+    make, caplog, monkeypatch
+):
+    """A renewal whose amount overflows the charge's integer (10,000 licenses at a price
+    risen to 3,000.00 a license) fails its chunk: the chunk is done again in halves, the bad
+    row is logged and left, and every other subscription renews."""
+    from subscriptions.tasks import lifecycle_sweep
+
+    subs = [make(activated=at(2027, 1, 5)) for _ in range(7)]
+    bad = subs[3]
+    Subscription.objects.filter(pk=bad.pk).update(quantity=10_000)
+    Price.objects.filter(plan=bad.plan).update(amount=300_000)
+    counts = run(day(2027, 2, 5))
+    assert (counts.renewed, counts.failed) == (6, 1)
+    assert "1 could not be moved: see the log" in str(counts)
+    assert f"subscription id {bad.pk} can't be moved" in caplog.text
+    assert LifecycleRun.objects.get(day=day(2027, 2, 5)).failed == [bad.pk]
+    bad.refresh_from_db()
+    assert (bad.term_end, renewals(bad)) == (day(2027, 2, 5), [])
+    for sub in subs[:3] + subs[4:]:
+        assert renewals(sub) == [(4500, day(2027, 2, 5), day(2027, 3, 5))]
+    # Through the tasks, the finish does not wait for it: the day is marked swept at once.
+    LifecycleRun.objects.all().delete()
+    monkeypatch.setattr("subscriptions.tasks.utc_day", lambda moment=None: day(2027, 2, 5))
+    lifecycle_sweep.apply().get()
+    swept = LifecycleRun.objects.get(day=day(2027, 2, 5))
+    assert swept.finished_at is not None and swept.failed == [bad.pk]
 
 
 def test_eager_catching_up_of_many_missed_days_loops_instead_of_recursing(make):
