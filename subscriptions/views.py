@@ -92,8 +92,7 @@ def subscription_list(request):
     # The page's ids first, sorted on the subscriptions' own columns where it can, then
     # only those 50 rows with what they show: a search or sort never joins every row.
     page = Paginator(rows.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
-    shown = {row.pk: row for row in visible.listed().filter(pk__in=list(page.object_list))}
-    page.object_list = [shown[pk] for pk in page.object_list if pk in shown]
+    page.object_list = visible.listed(list(page.object_list))
     query = request.GET.copy()
     query.pop("page", None)
     sort = form.cleaned_data.get("sort", "name") if form.is_valid() else "name"
