@@ -74,8 +74,8 @@ def subscription_list(request):
     profiles = BillingProfile.objects.visible_to(request.membership).order_by("name")
     form = AppsFilterForm(
         request.GET,
-        publishers=publishers.only("uuid", "name").order_by("name"),
-        profiles=profiles.only("uuid", "name"),
+        publishers=publishers.order_by("name").values_list("uuid", "name"),
+        profiles=profiles.values_list("uuid", "name"),
     )
     rows = visible.with_term_price()
     if form.is_valid():
