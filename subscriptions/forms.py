@@ -192,9 +192,10 @@ class AppsFilterForm(CleanInputMixin, forms.Form):
     sort = forms.ChoiceField(required=False, label="Sort by", choices=AppsSort.CHOICES)
 
     def __init__(self, *args, publishers=(), profiles=(), **kwargs):
+        """`publishers` and `profiles`: the (uuid, name) pairs to choose from."""
         super().__init__(*args, **kwargs)
-        self.fields["publisher"].choices += [(str(p.uuid), p.name) for p in publishers]
-        self.fields["billing_profile"].choices += [(str(p.uuid), p.name) for p in profiles]
+        self.fields["publisher"].choices += [(str(uuid), name) for uuid, name in publishers]
+        self.fields["billing_profile"].choices += [(str(uuid), name) for uuid, name in profiles]
 
     def clean_sort(self):
         return self.cleaned_data["sort"] or "name"

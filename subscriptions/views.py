@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -14,6 +13,7 @@ from portal.audit import Actor
 from portal.links import tenant_url
 from portal.models import AuditEvent
 from portal.money import format_money as money
+from portal.pagination import page_of_ids
 from publishers.models import Plan, Publisher
 
 from . import permissions, services
@@ -74,8 +74,8 @@ def subscription_list(request):
     profiles = BillingProfile.objects.visible_to(request.membership).order_by("name")
     form = AppsFilterForm(
         request.GET,
-        publishers=publishers.only("uuid", "name").order_by("name"),
-        profiles=profiles.only("uuid", "name"),
+        publishers=publishers.order_by("name").values_list("uuid", "name"),
+        profiles=profiles.values_list("uuid", "name"),
     )
     rows = visible.with_term_price()
     if form.is_valid():
@@ -91,9 +91,8 @@ def subscription_list(request):
         rows = rows.none()
     # The page's ids first, sorted on the subscriptions' own columns where it can, then
     # only those 50 rows with what they show: a search or sort never joins every row.
-    page = Paginator(rows.values_list("pk", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))
-    shown = {row.pk: row for row in visible.listed().filter(pk__in=list(page.object_list))}
-    page.object_list = [shown[pk] for pk in page.object_list if pk in shown]
+    page = page_of_ids(rows, request.GET.get("page"), PAGE_SIZE)
+    page.object_list = visible.listed(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     sort = form.cleaned_data.get("sort", "name") if form.is_valid() else "name"

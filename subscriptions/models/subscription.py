@@ -58,10 +58,11 @@ class AppsSort:
         return [first, "name", "pk"]
 
 
-# The columns the Apps list reads (SubscriptionQuerySet.listed).
+# What the Apps list reads (SubscriptionQuerySet.listed): the subscription's own columns,
+# and its plan's, app's, publisher's and billing profile's names by the names its rows take.
 LISTED_FIELDS = (
+    "pk",
     "uuid",
-    "tenant_id",
     "name",
     "pricing_model",
     "term",
@@ -72,11 +73,14 @@ LISTED_FIELDS = (
     "status",
     "term_end",
     "auto_renew",
-    "plan__name",
-    "plan__app__name",
-    "plan__app__publisher__name",
-    "billing_profile__name",
+    "term_price",
 )
+LISTED_NAMES = {
+    "plan_name": F("plan__name"),
+    "app_name": F("plan__app__name"),
+    "publisher_name": F("plan__app__publisher__name"),
+    "profile_name": F("billing_profile__name"),
+}
 
 
 class SubscriptionQuerySet(TenantOwnedQuerySet):
@@ -105,13 +109,13 @@ class SubscriptionQuerySet(TenantOwnedQuerySet):
             renewal_unit_amount=renewal_unit_amount(),
         ).annotate(renewal_amount=F("renewal_unit_amount") * Coalesce("renewal_quantity", 1))
 
-    def listed(self):
-        """What the Apps list shows of each row, and nothing more, in one query."""
-        return (
-            self.with_term_price()
-            .select_related("plan__app__publisher", "billing_profile")
-            .only(*LISTED_FIELDS)
-        )
+    def listed(self, pks) -> list["SubscriptionRow"]:
+        """The Apps list's rows of the subscriptions `pks`, in that order: what the list
+        shows of each, and nothing more, in one query and without model instances."""
+        found = self.with_term_price().filter(pk__in=pks).order_by()
+        found = found.values(*LISTED_FIELDS, **LISTED_NAMES)
+        rows = {values["pk"]: SubscriptionRow(**values) for values in found}
+        return [rows[pk] for pk in pks if pk in rows]
 
     def matching(self, *, text="", status="", publisher="", profile="", pricing_model=""):
         """Those whose app, publisher or own name contains `text`, with the status, the
@@ -155,6 +159,76 @@ def renewal_unit_amount():
     return Coalesce(Subquery(prices.values("amount")[:1]), F("unit_amount"))
 
 
+class SubscriptionFacts:
+    """What a subscription's own columns say: one home for the model and for the Apps
+    list's rows (`SubscriptionRow`), which read the same columns without a model."""
+
+    __slots__ = ()
+
+    @property
+    def is_per_seat(self) -> bool:
+        return self.pricing_model == PricingModel.PER_SEAT
+
+    @property
+    def is_disabled(self) -> bool:
+        return self.status == Status.DISABLED
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.status == Status.SUSPENDED
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == Status.PENDING_ACTIVATION
+
+    @property
+    def status_tone(self) -> str:
+        """The status's colour class beside its word ("status-ok")."""
+        return {
+            Status.PENDING_ACTIVATION: "status-info",
+            Status.ACTIVE: "status-ok",
+            Status.SUSPENDED: "status-warn",
+            Status.DISABLED: "status-off",
+        }[self.status]
+
+    @property
+    def renewal_phrase(self) -> str:
+        """When the app renews or stops, as the Apps list says it: "Renews 2 Jan 2027"."""
+        if self.is_disabled:
+            return "—"
+        if self.term_end is None:
+            return "After set-up"
+        if self.is_suspended and self.auto_renew:
+            return f"Not while suspended (term ends {self.term_end:%-d %b %Y})"
+        if not self.auto_renew:
+            return f"Expires after {self.last_day:%-d %b %Y}"
+        return f"Renews {self.term_end:%-d %b %Y}"
+
+    @property
+    def term_amount(self) -> int:
+        """The price of a whole term at today's quantity, in minor units."""
+        return self.unit_amount * (self.quantity or 1)
+
+    @property
+    def last_day(self) -> datetime.date | None:
+        """The term's last day (its `term_end` is the next term's first)."""
+        return self.term_end - datetime.timedelta(days=1) if self.term_end else None
+
+
+class SubscriptionRow(SubscriptionFacts):
+    """One row of the Apps list (`SubscriptionQuerySet.listed`): the subscription's columns
+    it shows and the names of its plan, app, publisher and billing profile."""
+
+    __slots__ = (*LISTED_FIELDS, *LISTED_NAMES)
+
+    def __init__(self, **values):
+        for name, value in values.items():
+            setattr(self, name, value)
+
+    def get_status_display(self) -> str:
+        return Status(self.status).label
+
+
 # What the database checks (the model's constraints below).
 _QUANTITY = Q(
     pricing_model=PricingModel.FLAT_RATE, quantity__isnull=True, scheduled_quantity__isnull=True
@@ -192,7 +266,7 @@ _PARTNER = Q(bought_via=BoughtVia.PARTNER, bought_by_partner__isnull=False) | (
 )
 
 
-class Subscription(models.Model):
+class Subscription(SubscriptionFacts, models.Model):
     uuid = models.UUIDField(
         default=uuid.uuid4, unique=True, editable=False, help_text="The id publishers see."
     )
@@ -298,32 +372,6 @@ class Subscription(models.Model):
         return self.activated_at.astimezone(datetime.UTC).day
 
     @property
-    def is_per_seat(self) -> bool:
-        return self.pricing_model == PricingModel.PER_SEAT
-
-    @property
-    def is_disabled(self) -> bool:
-        return self.status == Status.DISABLED
-
-    @property
-    def is_suspended(self) -> bool:
-        return self.status == Status.SUSPENDED
-
-    @property
-    def is_pending(self) -> bool:
-        return self.status == Status.PENDING_ACTIVATION
-
-    @property
-    def status_tone(self) -> str:
-        """The status's colour class beside its word ("status-ok")."""
-        return {
-            Status.PENDING_ACTIVATION: "status-info",
-            Status.ACTIVE: "status-ok",
-            Status.SUSPENDED: "status-warn",
-            Status.DISABLED: "status-off",
-        }[self.status]
-
-    @property
     def status_meaning(self) -> str:
         """What the status means for the people using the app, in one plain sentence."""
         publisher = self.plan.app.publisher.name
@@ -349,26 +397,3 @@ class Subscription(models.Model):
             f"Disabled since {since} because {why}. A disabled app can't be reactivated: "
             "buy it again to keep using it."
         )
-
-    @property
-    def renewal_phrase(self) -> str:
-        """When the app renews or stops, as the Apps list says it: "Renews 2 Jan 2027"."""
-        if self.is_disabled:
-            return "—"
-        if self.term_end is None:
-            return "After set-up"
-        if self.is_suspended and self.auto_renew:
-            return f"Not while suspended (term ends {self.term_end:%-d %b %Y})"
-        if not self.auto_renew:
-            return f"Expires after {self.last_day:%-d %b %Y}"
-        return f"Renews {self.term_end:%-d %b %Y}"
-
-    @property
-    def term_amount(self) -> int:
-        """The price of a whole term at today's quantity, in minor units."""
-        return self.unit_amount * (self.quantity or 1)
-
-    @property
-    def last_day(self) -> datetime.date | None:
-        """The term's last day (its `term_end` is the next term's first)."""
-        return self.term_end - datetime.timedelta(days=1) if self.term_end else None
