@@ -221,11 +221,16 @@ def one_process() -> None:
         f"(targets < {TIME_TARGET_S} s, < {RSS_TARGET_MB} MB: {ok})   {summary}"
     )
     notices = sql(database, "SELECT count(*) FROM subscriptions_notice")[0][0]
-    print(f"  e-mails recorded {notices:,}, queued for the workers {broker.llen(queue):,}")
+    print(
+        f"  e-mails recorded {notices:,}, queued for the workers in {broker.llen(queue):,} batches"
+    )
     check(database)
     wall, rss, summary = timed_process(command, database, **eager_off)
     print(f"second run (no-op):           {wall:6.1f} s   peak RSS {rss:5.0f} MB   {summary}")
-    print(f"  e-mails queued in all {broker.llen(queue):,} (none again)")
+    print(
+        f"  batches queued in all {broker.llen(queue):,}: the rerun queues again what no "
+        "worker sent here; each notice's claim sends it once"
+    )
     broker.delete(queue)
     drop(database)
 
