@@ -129,6 +129,8 @@ ACTIONS = {
     "subscription.expire": "App expired",
     "subscription.disable_for_non_payment": "App disabled for non-payment",
     "publisher.webhook_secret_rotate": "Webhook secret rotated",
+    "publisher.secret_create": "API client secret created",
+    "publisher.secret_revoke": "API client secret revoked",
     # Catalog edits in the Django admin (publishers/admin.py: <model>.<create|change|delete>).
     "publisher.create": "Publisher created",
     "publisher.change": "Publisher changed",

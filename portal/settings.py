@@ -298,6 +298,9 @@ SESSION_ENGINE = (
     else "django.contrib.sessions.backends.db"
 )
 
+# POST /api/oauth2/token: requests per IP, per client id, in a window of this many seconds.
+PUBLISHER_TOKEN_RATE_LIMITS = (60, 20, 60)
+
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = REDIS_URL
 CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="portal")
@@ -314,6 +317,10 @@ CELERY_BEAT_SCHEDULE = {
     "lifecycle-sweep": {  # renewals, expiries, set-up timeouts, their e-mails (daily, UTC)
         "task": "subscriptions.tasks.lifecycle_sweep",
         "schedule": crontab(minute=15, hour=0),
+    },
+    "publisher-secret-warnings": {  # API secrets expiring in 30, 7 or 1 days (daily, UTC)
+        "task": "publishers.tasks.warn_expiring_secrets",
+        "schedule": crontab(minute=30, hour=0),
     },
 }
 

@@ -77,5 +77,6 @@ urlpatterns = [
     path("t/<slug:tenant_slug>/billing/proposals/", include("subscriptions.proposal_urls")),
     path("t/<slug:tenant_slug>/billing/renewals/", include("subscriptions.renewal_urls")),
     path("webhooks/", include("billing.webhook_urls")),
+    path("api/", include("publishers.api_urls")),
     path("admin/", admin.site.urls),
 ]

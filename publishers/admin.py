@@ -3,7 +3,7 @@ from django.contrib import admin, messages
 from portal.audit import Actor, audit_record
 
 from . import services
-from .models import App, Plan, Price, Publisher
+from .models import App, Plan, Price, Publisher, PublisherSecret
 
 SECRET_WORDS = ("secret", "password", "token")
 
@@ -108,13 +108,27 @@ class AppInline(admin.TabularInline):
         return False
 
 
+class PublisherSecretInline(admin.TabularInline):
+    """The publisher's API client secrets: made by the action "Create an API client secret"
+    (shown once), revoked by the one below; never edited."""
+
+    model = PublisherSecret
+    extra = 0
+    fields = ["uuid", "hint", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Publisher)
 class PublisherAdmin(AuditedAdmin):
     list_display = ["name", "slug", "country", "auto_provisioning", "is_active"]
     list_filter = ["is_active", "auto_provisioning", "country"]
     search_fields = ["name", "slug", "legal_name", "support_email"]
     prepopulated_fields = {"slug": ["name"]}
-    readonly_fields = ["uuid", "webhook_secret", "created_at"]
+    readonly_fields = ["uuid", "client_id", "webhook_secret", "created_at"]
     fieldsets = [
         (None, {"fields": ["name", "slug", "is_active", "uuid", "created_at"]}),
         (
@@ -137,6 +151,7 @@ class PublisherAdmin(AuditedAdmin):
             {
                 "fields": [
                     "landing_page_url",
+                    "client_id",
                     "webhook_url",
                     "webhook_secret",
                     "auto_provisioning",
@@ -144,8 +159,28 @@ class PublisherAdmin(AuditedAdmin):
             },
         ),
     ]
-    inlines = [AppInline]
-    actions = ["rotate_webhook_secret"]
+    inlines = [PublisherSecretInline, AppInline]
+    actions = ["rotate_webhook_secret", "create_api_secret", "revoke_api_secrets"]
+
+    @admin.action(description="Create an API client secret (shown once)")
+    def create_api_secret(self, request, queryset):
+        for publisher in queryset:
+            secret, plaintext = services.publisher_secret_create(
+                publisher=publisher, actor=Actor.from_request(request)
+            )
+            messages.warning(
+                request,
+                f"{publisher.name}: client id {publisher.client_id}, client secret {plaintext} "
+                f"(expires {secret.expires_at:%Y-%m-%d}). Copy it now: it is not shown again.",
+            )
+
+    @admin.action(description="Revoke every API client secret")
+    def revoke_api_secrets(self, request, queryset):
+        revoked = 0
+        for secret in PublisherSecret.objects.usable().filter(publisher__in=queryset):
+            services.publisher_secret_revoke(secret=secret, actor=Actor.from_request(request))
+            revoked += 1
+        messages.success(request, f"{revoked} API client secret(s) revoked.")
 
     @admin.action(description="Rotate the webhook signing secret")
     def rotate_webhook_secret(self, request, queryset):
@@ -195,3 +230,41 @@ class PlanAdmin(AuditedAdmin):
     autocomplete_fields = ["app", "allowed_tenants"]
     readonly_fields = ["uuid", "pricing_model", "created_at"]
     inlines = [PriceInline]
+
+
+@admin.register(PublisherSecret)
+class PublisherSecretAdmin(admin.ModelAdmin):
+    """Publishers' API client secrets, to see and revoke (made from a publisher's page)."""
+
+    list_display = ["publisher", "hint", "state", "expires_at", "last_used_at", "revoked_at"]
+    list_filter = ["publisher"]
+    readonly_fields = [
+        "uuid",
+        "publisher",
+        "hint",
+        "created_at",
+        "expires_at",
+        "last_used_at",
+        "revoked_at",
+    ]
+    fields = readonly_fields
+    actions = ["revoke"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="state")
+    def state(self, secret):
+        return secret.state()
+
+    @admin.action(description="Revoke the selected secrets (their tokens stop at once)")
+    def revoke(self, request, queryset):
+        for secret in queryset:
+            services.publisher_secret_revoke(secret=secret, actor=Actor.from_request(request))
+        messages.success(request, f"{queryset.count()} secret(s) revoked.")

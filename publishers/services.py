@@ -3,15 +3,30 @@
 The Django admin, commands and tests call these; each owns its transaction.
 """
 
+import datetime
+import uuid
 from dataclasses import dataclass
 
+from django.core.mail import send_mail
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
 
 from portal.audit import Actor, audit_record
 from portal.models import Tenant
 
 from .catalog_file import AppSpec, Catalog, CatalogError, PlanSpec, PublisherSpec
-from .models import App, Plan, Price, Publisher, new_webhook_secret, pricing_model_refusal
+from .credentials import token_for
+from .models import (
+    App,
+    Plan,
+    Price,
+    Publisher,
+    PublisherSecret,
+    new_webhook_secret,
+    pricing_model_refusal,
+)
+from .models.credentials import DEFAULT_LIFETIME, WARN_DAYS, new_client_secret, secret_hash
 
 
 def publisher_rotate_webhook_secret(*, publisher: Publisher, actor: Actor) -> Publisher:
@@ -173,3 +188,121 @@ def _prices(plan: Plan, amounts: dict[str, int], summary: CatalogSummary, *, new
     gone = [price.pk for currency, price in saved.items() if currency not in amounts]
     if gone:
         summary.removed += Price.objects.filter(pk__in=gone).delete()[0]
+
+
+# Publishers' API credentials (models/credentials.py, credentials.py).
+
+
+def publisher_secret_create(
+    *, publisher: Publisher, actor: Actor, lifetime=DEFAULT_LIFETIME, now=None
+) -> tuple[PublisherSecret, str]:
+    """A new client secret for the publisher, and the secret itself: shown this once, kept
+    only as its hash. The publisher's other secrets keep working (rotation)."""
+    now = now or timezone.now()
+    secret = new_client_secret()
+    with transaction.atomic():
+        record = PublisherSecret.objects.create(
+            publisher=publisher,
+            secret_hash=secret_hash(secret),
+            hint=secret[-4:],
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+        audit_record(
+            tenant=None,
+            actor=actor,
+            verb="publisher.secret_create",
+            target=publisher,
+            data={
+                "name": publisher.name,
+                "secret": f"…{record.hint}",
+                "expires": f"{record.expires_at:%Y-%m-%d}",
+            },
+        )
+    return record, secret
+
+
+def publisher_secret_revoke(*, secret: PublisherSecret, actor: Actor, now=None) -> PublisherSecret:
+    """The secret stops working at once, and so do the tokens issued with it."""
+    with transaction.atomic():
+        record = PublisherSecret.objects.select_for_update().get(pk=secret.pk)
+        if record.revoked_at is None:
+            record.revoked_at = now or timezone.now()
+            record.save(update_fields=["revoked_at"])
+            audit_record(
+                tenant=None,
+                actor=actor,
+                verb="publisher.secret_revoke",
+                target=record.publisher,
+                data={"name": record.publisher.name, "secret": f"…{record.hint}"},
+            )
+    return record
+
+
+def token_issue(*, client_id: str, client_secret: str, now=None) -> str | None:
+    """An access token for a publisher's client id and one of its usable secrets, or None
+    when they don't match (which part was wrong is not said)."""
+    now = now or timezone.now()
+    try:
+        client = uuid.UUID(client_id)
+    except (ValueError, TypeError, AttributeError):
+        return None
+    secret = (
+        PublisherSecret.objects.usable(now)
+        .filter(
+            secret_hash=secret_hash(client_secret),
+            publisher__client_id=client,
+            publisher__is_active=True,
+        )
+        .first()
+    )
+    if secret is None:
+        return None
+    PublisherSecret.objects.filter(pk=secret.pk).update(last_used_at=now)
+    return token_for(secret)
+
+
+def publisher_secret_warnings(*, now=None) -> int:
+    """E-mail each publisher's contacts about a secret that expires within 30, 7 or 1 days,
+    once for each point (a missed day is caught up with one e-mail, the nearest point's);
+    how many e-mails were sent. Revoked secrets get none."""
+    now = now or timezone.now()
+    today = now.astimezone(datetime.UTC).date()
+    soon = PublisherSecret.objects.filter(
+        revoked_at__isnull=True,
+        expires_at__gt=now,
+        expires_at__lt=now + datetime.timedelta(days=max(WARN_DAYS) + 1),
+    )
+    sent = 0
+    for secret_id in soon.values_list("pk", flat=True):
+        with transaction.atomic():
+            secret = (
+                PublisherSecret.objects.select_for_update()
+                .select_related("publisher")
+                .get(pk=secret_id)
+            )
+            days = (secret.expires_at.astimezone(datetime.UTC).date() - today).days
+            due = [point for point in WARN_DAYS if days <= point and point not in secret.warned]
+            if not due:
+                continue
+            secret.warned = sorted({*secret.warned, *due}, reverse=True)
+            secret.save(update_fields=["warned"])
+            transaction.on_commit(lambda s=secret, d=days: _warn(s, d))
+            sent += 1
+    return sent
+
+
+def _warn(secret: PublisherSecret, days: int) -> None:
+    publisher = secret.publisher
+    to = publisher.contact_emails or [publisher.support_email]
+    when = f"{secret.expires_at.astimezone(datetime.UTC):%-d %B %Y, %H:%M} UTC"
+    in_days = "tomorrow" if days <= 1 else f"in {days} days"
+    send_mail(
+        f"Your marketplace API client secret …{secret.hint} expires {in_days}",
+        render_to_string(
+            "publishers/secret_expiry_email.txt",
+            {"publisher": publisher, "secret": secret, "when": when, "in_days": in_days},
+        ),
+        None,
+        to,
+    )

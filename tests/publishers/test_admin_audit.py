@@ -41,6 +41,8 @@ def test_a_catalog_edit_in_the_admin_records_who_and_old_to_new(login, operator)
     data.update(
         {
             "city": "York",
+            "secrets-TOTAL_FORMS": "0",
+            "secrets-INITIAL_FORMS": "0",
             "apps-TOTAL_FORMS": "0",
             "apps-INITIAL_FORMS": "0",
         }

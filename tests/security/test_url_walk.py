@@ -47,6 +47,8 @@ PUBLIC = {
     ),
     "admin/login/": (200, "Django admin log in, operator staff only"),
     "webhooks/stripe": (405, "Stripe's events: POST only, each verified by its signature"),
+    "api/oauth2/token": (405, "publishers' OAuth client credentials: POST only, rate-limited"),
+    "api/oauth2/token/": (405, "the same, with the trailing slash publishers' clients send"),
 }
 # Every other Django admin page sends anonymous callers to the admin's log in.
 ADMIN_PREFIX = ("admin/", 302, "Django admin: operator staff only")

@@ -3,6 +3,7 @@
 import base64
 import secrets
 import uuid
+from uuid import uuid4
 
 from django.core.exceptions import ValidationError
 from django.core.validators import (
@@ -17,7 +18,7 @@ from django.utils.text import capfirst
 
 from portal.regions import CURRENCIES
 
-from .cache import catalog_changed, invited_plan_ids
+from ..cache import catalog_changed, invited_plan_ids
 
 MIN_SEATS, MAX_SEATS = 1, 10_000  # a per-license plan's quantity bounds lie between these
 CURRENCY_CHOICES = [(code, code) for code in CURRENCIES]
@@ -174,6 +175,8 @@ class Publisher(models.Model):
     landing_page_url = models.URLField(
         help_text="Where admins are sent to activate and manage the publisher's apps."
     )
+    # The OAuth client id its API clients send to /api/oauth2/token (with a PublisherSecret).
+    client_id = models.UUIDField(default=uuid4, unique=True, editable=False)
     webhook_url = models.URLField(blank=True)
     webhook_secret = models.CharField(
         max_length=60, unique=True, default=new_webhook_secret, editable=False

@@ -1,0 +1,51 @@
+"""The publishers app's data: the catalog (`catalog.py`) and publishers' API credentials
+(`credentials.py`)."""
+
+from .catalog import (
+    CURRENCY_CHOICES,
+    MAX_SEATS,
+    MIN_SEATS,
+    QUANTITY_BOUNDS,
+    App,
+    AppQuerySet,
+    CatalogQuerySet,
+    Category,
+    MarketplaceSort,
+    Plan,
+    PlanQuerySet,
+    Price,
+    PriceQuerySet,
+    PricingModel,
+    Publisher,
+    Term,
+    new_webhook_secret,
+    pricing_model_refusal,
+    quantity_bounds_problem,
+    validate_email_list,
+)
+from .credentials import PublisherSecret, PublisherSecretQuerySet
+
+__all__ = [
+    "CURRENCY_CHOICES",
+    "MAX_SEATS",
+    "MIN_SEATS",
+    "QUANTITY_BOUNDS",
+    "App",
+    "AppQuerySet",
+    "CatalogQuerySet",
+    "Category",
+    "MarketplaceSort",
+    "Plan",
+    "PlanQuerySet",
+    "Price",
+    "PriceQuerySet",
+    "PricingModel",
+    "Publisher",
+    "PublisherSecret",
+    "PublisherSecretQuerySet",
+    "Term",
+    "new_webhook_secret",
+    "pricing_model_refusal",
+    "quantity_bounds_problem",
+    "validate_email_list",
+]

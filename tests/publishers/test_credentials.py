@@ -1,0 +1,248 @@
+"""Publishers' API credentials: client secrets (made, shown once, stored hashed, expiring,
+revoked), `POST /api/oauth2/token` as an OAuth client sends it, its refusals and limits,
+the publisher_credentials command, and the warnings before a secret expires."""
+
+import datetime
+import io
+import json
+from urllib.parse import urlencode
+
+import pytest
+from django.core import mail, signing
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from portal.audit import Actor
+from portal.models import AuditEvent
+from publishers import services
+from publishers.api import FORM
+from publishers.credentials import publisher_for_token
+from publishers.models import PublisherSecret
+from tests.factories import PublisherFactory
+
+pytestmark = pytest.mark.django_db
+OPS = Actor.system("ops")
+TOKEN_URL = "/api/oauth2/token"
+DAY = datetime.timedelta(days=1)
+
+
+@pytest.fixture
+def publisher():
+    return PublisherFactory(name="Quillfeather Labs", slug="quillfeather")
+
+
+@pytest.fixture
+def credentials(publisher):
+    _, secret = services.publisher_secret_create(publisher=publisher, actor=OPS)
+    return {"client_id": str(publisher.client_id), "client_secret": secret}
+
+
+def ask(client, url=TOKEN_URL, **fields):
+    """A token request as OAuth clients send it: form-encoded."""
+    data = {"grant_type": "client_credentials", "resource": "ignored", **fields}
+    return client.post(url, urlencode(data), content_type=FORM, REMOTE_ADDR="192.0.2.10")
+
+
+def test_a_secret_is_shown_once_and_kept_only_as_its_hash(publisher):
+    _record, secret = services.publisher_secret_create(publisher=publisher, actor=OPS)
+    assert secret.startswith("pss_") and len(secret) > 40
+    stored = PublisherSecret.objects.get()
+    assert secret not in (stored.secret_hash, stored.hint) and stored.hint == secret[-4:]
+    assert stored.expires_at - stored.created_at == datetime.timedelta(days=365)
+    event = AuditEvent.objects.get(verb="publisher.secret_create")
+    assert secret not in json.dumps(event.data) and event.data["secret"] == f"…{secret[-4:]}"
+
+
+def test_a_client_gets_a_bearer_token_for_an_hour_that_speaks_for_its_publisher(
+    client, publisher, credentials
+):
+    response = ask(client, **credentials)
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["token_type"], body["expires_in"]) == ("Bearer", 3600)
+    assert publisher_for_token(body["access_token"]) == publisher
+    assert response["Cache-Control"].startswith("max-age=0")
+    assert PublisherSecret.objects.get().last_used_at is not None
+    # With the trailing slash too, and with `scope` instead of `resource`.
+    again = ask(client, TOKEN_URL + "/", scope="x", **credentials)
+    assert again.status_code == 200
+    multipart = client.post(TOKEN_URL, {"grant_type": "client_credentials", **credentials})
+    assert multipart.status_code == 200
+
+
+def test_every_wrong_credential_gets_the_same_401(client, publisher, credentials):
+    other = PublisherFactory()
+    _, others_secret = services.publisher_secret_create(publisher=other, actor=OPS)
+    wrong = [
+        {**credentials, "client_secret": credentials["client_secret"] + "x"},
+        {**credentials, "client_secret": others_secret},
+        {**credentials, "client_id": str(other.client_id)},
+        {**credentials, "client_id": "not-a-uuid"},
+        {"client_secret": credentials["client_secret"]},
+        {"client_id": credentials["client_id"]},
+    ]
+    answers = {json.dumps(ask(client, **fields).json()) for fields in wrong}
+    assert answers == {
+        '{"error": {"code": "invalid_client", "message": "The client id and secret were not '
+        'accepted."}}'
+    }
+    assert ask(client, **wrong[0]).status_code == 401
+
+
+def test_an_expired_or_revoked_secret_and_its_tokens_stop_working(client, publisher, credentials):
+    token = ask(client, **credentials).json()["access_token"]
+    secret = PublisherSecret.objects.get()
+    services.publisher_secret_revoke(secret=secret, actor=OPS)
+    assert publisher_for_token(token) is None
+    assert ask(client, **credentials).status_code == 401
+    record, fresh = services.publisher_secret_create(
+        publisher=publisher, actor=OPS, lifetime=datetime.timedelta(days=2)
+    )
+    token = ask(client, **{**credentials, "client_secret": fresh}).json()["access_token"]
+    assert publisher_for_token(token) == publisher
+    assert publisher_for_token(token, now=record.expires_at + DAY) is None
+    PublisherSecret.objects.filter(pk=record.pk).update(
+        created_at=timezone.now() - 3 * DAY, expires_at=timezone.now() - DAY
+    )
+    assert ask(client, **{**credentials, "client_secret": fresh}).status_code == 401
+
+
+def test_a_token_is_good_for_an_hour_and_a_forged_one_for_nothing(
+    client, publisher, credentials, monkeypatch
+):
+    token = ask(client, **credentials).json()["access_token"]
+    assert publisher_for_token(token[:-2] + "xx") is None
+    assert publisher_for_token("not a token") is None
+    assert publisher_for_token(signing.dumps({"s": 1})) is None  # another salt
+    now = signing.TimestampSigner().timestamp
+    monkeypatch.setattr(
+        signing.TimestampSigner,
+        "timestamp",
+        lambda self: signing.b62_encode(signing.b62_decode(now()) - 3601),
+    )
+    old = ask(client, **credentials).json()["access_token"]
+    monkeypatch.undo()
+    assert publisher_for_token(old) is None
+
+
+def test_what_is_not_a_client_credentials_request_is_refused_in_json(client, credentials):
+    assert client.get(TOKEN_URL).status_code == 405
+    assert client.get(TOKEN_URL).json()["error"]["code"] == "MethodNotAllowed"
+    as_json = client.post(TOKEN_URL, credentials, content_type="application/json")
+    assert as_json.status_code == 400 and as_json.json()["error"]["code"] == "invalid_request"
+    password = ask(client, **credentials, grant_type="password")
+    assert password.status_code == 400
+    assert password.json()["error"]["code"] == "unsupported_grant_type"
+
+
+def test_token_requests_are_limited_per_client_id_and_per_ip(client, credentials, settings):
+    settings.PUBLISHER_TOKEN_RATE_LIMITS = (5, 2, 60)  # per IP, per client id, seconds
+    assert [ask(client, **credentials).status_code for _ in range(2)] == [200, 200]
+    limited = ask(client, **credentials)
+    assert limited.status_code == 429
+    assert 1 <= int(limited["Retry-After"]) <= 60
+    assert limited.json()["error"]["code"] == "too_many_requests"
+    # Other client ids from the same IP: until the IP's own limit.
+    others = [ask(client, client_id=f"guess-{n}", client_secret="x").status_code for n in range(3)]
+    assert others == [401, 401, 429]
+
+
+def test_the_command_creates_lists_and_revokes(publisher):
+    out = io.StringIO()
+    call_command("publisher_credentials", "create", "quillfeather", "--json", stdout=out)
+    printed = json.loads(out.getvalue())
+    assert list(printed) == ["client_id", "client_secret", "expires"]
+    assert printed["client_id"] == str(publisher.client_id)
+    assert services.token_issue(
+        client_id=printed["client_id"], client_secret=printed["client_secret"]
+    )
+    out = io.StringIO()
+    call_command("publisher_credentials", "create", "quillfeather", "--expires", "30", stdout=out)
+    assert "Keep the secret now" in out.getvalue()
+    out = io.StringIO()
+    call_command("publisher_credentials", "list", "quillfeather", stdout=out)
+    listing = out.getvalue()
+    assert "active, 364 days left" in listing and "active, 29 days left" in listing
+    secret = PublisherSecret.objects.order_by("created_at").first()
+    call_command("publisher_credentials", "revoke", "quillfeather", str(secret.uuid), stdout=out)
+    secret.refresh_from_db()
+    assert secret.revoked_at is not None
+    assert not services.token_issue(
+        client_id=printed["client_id"], client_secret=printed["client_secret"]
+    )
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["create", "nobody"], "No publisher 'nobody': give its slug."),
+        (["create", "quillfeather", "--expires", "0"], "--expires must be between 1 and 3650"),
+        (["revoke", "quillfeather", "not-an-id"], "quillfeather has no secret 'not-an-id'"),
+    ],
+)
+def test_the_command_says_what_is_wrong_in_one_line(publisher, args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("publisher_credentials", *args)
+
+
+def test_contacts_hear_30_7_and_1_days_before_a_secret_expires_once_each(
+    publisher, django_capture_on_commit_callbacks
+):
+    publisher.contact_emails = ["ops@quillfeather.example"]
+    publisher.save()
+    made = timezone.now()
+    record, _ = services.publisher_secret_create(
+        publisher=publisher, actor=OPS, lifetime=datetime.timedelta(days=40), now=made
+    )
+
+    def warn(days_before):
+        with django_capture_on_commit_callbacks(execute=True):
+            return services.publisher_secret_warnings(now=record.expires_at - days_before * DAY)
+
+    assert warn(31) == 0
+    assert warn(30) == 1 and warn(30) == 0 and warn(29) == 0
+    [first] = mail.outbox
+    assert first.to == ["ops@quillfeather.example"]
+    assert first.subject == f"Your marketplace API client secret …{record.hint} expires in 30 days"
+    assert str(publisher.client_id) in first.body and "401" in first.body
+    assert warn(3) == 1 and warn(2) == 0  # 7 days' point, caught up late: once
+    assert warn(1) == 1 and warn(0.5) == 0
+    assert mail.outbox[-1].subject.endswith("expires tomorrow")
+    assert len(mail.outbox) == 3
+
+
+def test_a_revoked_secret_gets_no_warning_and_the_job_is_on_beats_schedule(
+    publisher, settings, django_capture_on_commit_callbacks
+):
+    record, _ = services.publisher_secret_create(
+        publisher=publisher, actor=OPS, lifetime=datetime.timedelta(days=10)
+    )
+    services.publisher_secret_revoke(secret=record, actor=OPS)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.publisher_secret_warnings(now=record.expires_at - 5 * DAY) == 0
+    assert mail.outbox == []
+    entry = settings.CELERY_BEAT_SCHEDULE["publisher-secret-warnings"]
+    assert entry["task"] == "publishers.tasks.warn_expiring_secrets"
+
+
+def test_the_admin_makes_a_secret_shown_once_and_revokes_it(login, publisher):
+    from tests.factories import UserFactory
+
+    operator = UserFactory(email="ops@operator.example", is_staff=True, is_superuser=True)
+    client = login(operator)
+    made = client.post(
+        "/admin/publishers/publisher/",
+        {"action": "create_api_secret", "_selected_action": [publisher.pk]},
+        follow=True,
+    )
+    [message] = [str(m) for m in made.context["messages"]]
+    secret = message.split("client secret ")[1].split(" ")[0]
+    assert services.token_issue(client_id=str(publisher.client_id), client_secret=secret)
+    page = client.get(f"/admin/publishers/publisher/{publisher.pk}/change/").content.decode()
+    assert secret not in page and str(publisher.client_id) in page
+    record = PublisherSecret.objects.get()
+    client.post(
+        "/admin/publishers/publishersecret/",
+        {"action": "revoke", "_selected_action": [record.pk]},
+    )
+    assert not services.token_issue(client_id=str(publisher.client_id), client_secret=secret)
