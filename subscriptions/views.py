@@ -10,6 +10,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from billing.models import BillingProfile, Charge
 from portal.audit import Actor
+from portal.csp import allow_form_action
 from portal.links import tenant_url
 from portal.models import AuditEvent
 from portal.money import format_money as money
@@ -143,7 +144,8 @@ def subscription_detail(request, subscription_uuid):
         "buy_again": buy_again,
         "buy_again_refusal": not_again,
     }
-    return render(request, "subscriptions/subscription_detail.html", context)
+    response = render(request, "subscriptions/subscription_detail.html", context)
+    return allow_form_action(response, subscription.plan.app.publisher.landing_page_url)
 
 
 def _buy_again(request, subscription) -> tuple[str, str]:
@@ -372,4 +374,26 @@ def _quantity_asked(form, plan) -> int:
 @require_GET
 def subscription_bought(request, subscription_uuid):
     subscription = access_subscription(request, subscription_uuid)
-    return render(request, "subscriptions/subscription_bought.html", {"subscription": subscription})
+    context = {
+        "subscription": subscription,
+        "refusal": permissions.manage_refusal(request.membership, subscription),
+    }
+    response = render(request, "subscriptions/subscription_bought.html", context)
+    return allow_form_action(response, subscription.plan.app.publisher.landing_page_url)
+
+
+@require_http_methods(["GET", "POST"])
+def subscription_handoff(request, subscription_uuid):
+    """Manage in publisher's portal: a POST makes a fresh marketplace token and sends the
+    caller to the publisher's landing page with it. A GET (the e-mail's link) only shows the
+    button: a link a mail client or browser fetches ahead makes no token."""
+    subscription = access_subscription(request, subscription_uuid, check=permissions.manage_refusal)
+    if request.method == "POST":
+        token = services.marketplace_token_issue(
+            subscription=subscription, actor=Actor.from_request(request)
+        )
+        return redirect(services.landing_url(subscription, token))
+    response = render(
+        request, "subscriptions/subscription_handoff.html", {"subscription": subscription}
+    )
+    return allow_form_action(response, subscription.plan.app.publisher.landing_page_url)

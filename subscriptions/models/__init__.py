@@ -1,4 +1,5 @@
 from .lifecycle_run import LifecycleRun
+from .marketplace_token import MarketplaceToken
 from .notice import Notice, NoticeKind
 from .proposal import Proposal, ProposalLine, ProposalStatus
 from .subscription import AppsSort, BoughtVia, Subscription, SubscriptionQuerySet
@@ -7,6 +8,7 @@ __all__ = [
     "AppsSort",
     "BoughtVia",
     "LifecycleRun",
+    "MarketplaceToken",
     "Notice",
     "NoticeKind",
     "Proposal",

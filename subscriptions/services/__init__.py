@@ -2,7 +2,8 @@
 
 `transitions`: the status moves, one service each. `purchase`: buying. `changes`: what
 admins change on a subscription that is not a status (licenses, billing profile,
-auto-renew, name). Views, tasks, commands and the API call these same functions.
+auto-renew, name). `handoff`: the marketplace token for the publisher's portal. Views,
+tasks, commands and the API call these same functions.
 """
 
 from .changes import (
@@ -14,6 +15,7 @@ from .changes import (
     subscription_set_auto_renew,
 )
 from .common import ChangeRefused
+from .handoff import landing_url, marketplace_token_issue, subscription_for_marketplace_token
 from .proposals import ProposalRefused, proposal_accept, proposal_decline
 from .purchase import PurchaseRefused, subscription_buy
 from .transitions import (
@@ -41,6 +43,8 @@ __all__ = [
     "PurchaseRefused",
     "QuantityQuote",
     "cancel_quote",
+    "landing_url",
+    "marketplace_token_issue",
     "proposal_accept",
     "proposal_decline",
     "quantity_quote",
@@ -51,6 +55,7 @@ __all__ = [
     "subscription_change_quantity",
     "subscription_disable_for_non_payment",
     "subscription_expire",
+    "subscription_for_marketplace_token",
     "subscription_reinstate",
     "subscription_rename",
     "subscription_renew",

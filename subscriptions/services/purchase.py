@@ -181,14 +181,15 @@ def subscription_buy(
 
 
 def confirm_by_email(subscription: Subscription, to: str) -> None:
-    """The purchase confirmation, sent once the purchase commits. The "Publisher API" issue
-    adds the set-up link to it."""
+    """The purchase confirmation, sent once the purchase commits, with the set-up link: a
+    page whose button makes the marketplace token (a link fetched ahead makes none)."""
+    slug, uuid = subscription.tenant.slug, subscription.uuid
     context = {
         "subscription": subscription,
         "url": settings.PORTAL_BASE_URL
-        + tenant_url(
-            "subscriptions:detail", subscription.tenant.slug, subscription_uuid=subscription.uuid
-        ),
+        + tenant_url("subscriptions:detail", slug, subscription_uuid=uuid),
+        "setup_url": settings.PORTAL_BASE_URL
+        + tenant_url("subscriptions:handoff", slug, subscription_uuid=uuid),
     }
     publisher = subscription.plan.app.publisher.name
     subject = f"You bought {subscription.name}: set it up in {publisher}'s portal"
