@@ -78,5 +78,6 @@ urlpatterns = [
     path("t/<slug:tenant_slug>/billing/renewals/", include("subscriptions.renewal_urls")),
     path("webhooks/", include("billing.webhook_urls")),
     path("api/", include("publishers.api_urls")),
+    path("api/saas/", include("subscriptions.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -49,6 +49,15 @@ PUBLIC = {
     "webhooks/stripe": (405, "Stripe's events: POST only, each verified by its signature"),
     "api/oauth2/token": (405, "publishers' OAuth client credentials: POST only, rate-limited"),
     "api/oauth2/token/": (405, "the same, with the trailing slash publishers' clients send"),
+    "api/saas/subscriptions/resolve/?": (401, "Fulfillment API: a publisher's bearer token only"),
+    "api/saas/subscriptions/(?P<subscription_id>[^/]+)/activate/?": (
+        401,
+        "Fulfillment API: a publisher's bearer token, its own apps' subscriptions only",
+    ),
+    "api/saas/subscriptions/(?P<subscription_id>[^/]+)/?": (
+        401,
+        "Fulfillment API: a publisher's bearer token, its own apps' subscriptions only",
+    ),
 }
 # Every other Django admin page sends anonymous callers to the admin's log in.
 ADMIN_PREFIX = ("admin/", 302, "Django admin: operator staff only")
@@ -110,6 +119,7 @@ SAMPLE_VALUES = {
     "invitation_uuid": lambda tenant: invitation(tenant).uuid,
     "subscription_uuid": lambda tenant: subscription(tenant).uuid,
     "plan_uuid": lambda tenant: private_app(tenant).plans.get().uuid,
+    "subscription_id": lambda tenant: subscription(tenant).uuid,
     "proposal_uuid": lambda tenant: proposal(tenant).uuid,
     "uidb64": lambda tenant: "MQ",
     "token": lambda tenant: "set-password",

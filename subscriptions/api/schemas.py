@@ -1,0 +1,63 @@
+"""The Fulfillment API's JSON, in and out, as pydantic models with the wire's camelCase
+names: one layer checks what comes in and shapes what goes out."""
+
+import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+from publishers.models import MAX_SEATS
+
+
+class Wire(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class ActivateIn(Wire):
+    """`POST .../activate`: the plan and quantity the publisher set up (the purchase's)."""
+
+    plan_id: str = Field(min_length=1, max_length=50)
+    quantity: int | None = Field(default=None, ge=1, le=MAX_SEATS)
+
+
+class Identity(Wire):
+    email_id: str
+    object_id: str
+    tenant_id: str
+    puid: str = ""
+
+
+class TermOut(Wire):
+    start_date: datetime.date | None
+    end_date: datetime.date | None
+    term_unit: str
+
+
+class SubscriptionOut(Wire):
+    id: str
+    name: str
+    publisher_id: str
+    offer_id: str
+    plan_id: str
+    quantity: int | None
+    beneficiary: Identity
+    purchaser: Identity
+    term: TermOut
+    auto_renew: bool
+    is_test: bool = False
+    is_free_trial: bool = False
+    allowed_customer_operations: list[str]
+    saas_subscription_status: str
+    session_mode: str = "None"
+    sandbox_type: str = "None"
+    created: datetime.datetime
+    last_modified: datetime.datetime
+
+
+class ResolveOut(Wire):
+    id: str
+    subscription_name: str
+    offer_id: str
+    plan_id: str
+    quantity: int | None
+    subscription: SubscriptionOut

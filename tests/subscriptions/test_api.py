@@ -1,0 +1,190 @@
+"""The Fulfillment API so far (resolve, activate, get one subscription), as a publisher's
+client calls it: bearer token, api-version, ids echoed, JSON errors, and a publisher
+seeing only its own apps' subscriptions."""
+
+import json
+import uuid
+
+import pytest
+
+from billing.models import Charge, ChargeKind
+from portal.audit import Actor
+from portal.models import AuditEvent
+from publishers import services as publisher_services
+from publishers.credentials import token_for
+from publishers.models import PublisherSecret
+from subscriptions import services
+from subscriptions.lifecycle import Status
+from subscriptions.models import Subscription
+from tests.factories import (
+    AppFactory,
+    BillingProfileFactory,
+    PlanFactory,
+    PublisherFactory,
+    SubscriptionFactory,
+)
+
+pytestmark = pytest.mark.django_db
+V = "?api-version=2018-08-31"
+BASE = "/api/saas/subscriptions"
+
+
+@pytest.fixture
+def publisher():
+    return PublisherFactory(name="Quillfeather Labs", slug="quillfeather")
+
+
+@pytest.fixture
+def sub(tenant, admin, publisher):
+    app = AppFactory(name="Ledger Pro", publisher=publisher, offer_id="ledger-pro")
+    plan = PlanFactory(app=app, plan_id="team", prices={"USD": 900})
+    profile = BillingProfileFactory(tenant=tenant)
+    return SubscriptionFactory(billing_profile=profile, plan=plan, bought_by=admin, unit_amount=900)
+
+
+def bearer(publisher) -> dict:
+    publisher_services.publisher_secret_create(publisher=publisher, actor=Actor.system())
+    secret = PublisherSecret.objects.filter(publisher=publisher).latest("created_at")
+    return {"Authorization": f"Bearer {token_for(secret)}"}
+
+
+def marketplace_token(sub) -> str:
+    return services.marketplace_token_issue(subscription=sub, actor=Actor.system())
+
+
+def test_resolve_gives_the_purchase_behind_a_landing_page_token(client, publisher, sub, admin):
+    auth = bearer(publisher)
+    request_id = str(uuid.uuid4())
+    response = client.post(
+        f"{BASE}/resolve{V}",
+        headers={
+            **auth,
+            "x-ms-marketplace-token": marketplace_token(sub),
+            "x-ms-requestid": request_id,
+        },
+    )
+    assert response.status_code == 200
+    assert response["x-ms-requestid"] == request_id
+    uuid.UUID(response["x-ms-correlationid"])  # made up when the caller sent none
+    body = response.json()
+    assert (body["id"], body["offerId"], body["planId"], body["quantity"]) == (
+        str(sub.uuid),
+        "ledger-pro",
+        "team",
+        5,
+    )
+    inner = body["subscription"]
+    assert inner["saasSubscriptionStatus"] == "PendingFulfillmentStart"
+    assert inner["purchaser"]["emailId"] == admin.email
+    assert inner["beneficiary"]["tenantId"] == str(sub.tenant.uuid)
+    assert inner["term"] == {"startDate": None, "endDate": None, "termUnit": "P1M"}
+    assert inner["allowedCustomerOperations"] == ["Read", "Update", "Delete"]
+    assert (inner["sessionMode"], inner["sandboxType"], inner["isTest"]) == ("None", "None", False)
+
+
+def test_resolve_refuses_a_missing_forged_or_another_publishers_token(client, publisher, sub):
+    token = marketplace_token(sub)
+    other = PublisherFactory()
+    for headers in (
+        bearer(publisher),
+        {**bearer(publisher), "x-ms-marketplace-token": "forged"},
+        {**bearer(other), "x-ms-marketplace-token": token},
+    ):
+        response = client.post(f"{BASE}/resolve{V}", headers=headers)
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "BadRequest"
+
+
+def test_activate_with_the_purchases_plan_and_quantity_starts_billing(client, publisher, sub):
+    auth = bearer(publisher)
+    wrong = [
+        {"planId": "other", "quantity": 5},
+        {"planId": "team", "quantity": 6},
+        {"planId": "team"},
+        {"quantity": 5},
+        {"planId": "team", "quantity": 0},
+        {"planId": "team", "quantity": "five"},
+    ]
+    for body in wrong:
+        response = client.post(
+            f"{BASE}/{sub.uuid}/activate{V}", body, content_type="application/json", headers=auth
+        )
+        assert response.status_code == 400, body
+        assert "error" in response.json()
+    assert Subscription.objects.get().status == Status.PENDING_ACTIVATION
+    response = client.post(
+        f"{BASE}/{sub.uuid}/activate/{V}",
+        {"planId": "team", "quantity": 5},
+        content_type="application/json",
+        headers=auth,
+    )
+    assert response.status_code == 200 and response.content == b""
+    sub.refresh_from_db()
+    assert sub.status == Status.ACTIVE
+    charge = Charge.objects.get()
+    assert (charge.kind, charge.amount) == (ChargeKind.PURCHASE, 4500)
+    event = AuditEvent.objects.get(verb="subscription.activate")
+    assert (event.actor_type, event.actor_label) == ("publisher", "Quillfeather Labs")
+    again = client.post(
+        f"{BASE}/{sub.uuid}/activate{V}",
+        {"planId": "team", "quantity": 5},
+        content_type="application/json",
+        headers=auth,
+    )
+    assert again.status_code == 400  # not pending any more; charged once
+    assert Charge.objects.count() == 1
+    got = client.get(f"{BASE}/{sub.uuid}{V}", headers=auth).json()
+    assert got["saasSubscriptionStatus"] == "Subscribed"
+    assert got["term"]["startDate"] == sub.term_start.isoformat()
+
+
+def test_a_publisher_sees_only_its_own_subscriptions(client, publisher, sub):
+    other = bearer(PublisherFactory())
+    assert client.get(f"{BASE}/{sub.uuid}{V}", headers=other).status_code == 404
+    activate = client.post(
+        f"{BASE}/{sub.uuid}/activate{V}",
+        {"planId": "team", "quantity": 5},
+        content_type="application/json",
+        headers=other,
+    )
+    assert activate.status_code == 404
+    assert client.get(f"{BASE}/{uuid.uuid4()}{V}", headers=bearer(publisher)).status_code == 404
+    assert client.get(f"{BASE}/not-a-uuid{V}", headers=bearer(publisher)).status_code == 404
+    assert Subscription.objects.get().status == Status.PENDING_ACTIVATION
+
+
+def test_every_refusal_is_json_and_changes_nothing(client, publisher, sub):
+    auth = bearer(publisher)
+    url = f"{BASE}/{sub.uuid}"
+    cases = [
+        (client.get(url + V), 401),  # no token
+        (client.get(url + V, headers={"Authorization": "Bearer forged"}), 401),
+        (client.get(url, headers=auth), 400),  # no api-version
+        (client.get(url + "?api-version=2022-01-01", headers=auth), 400),
+        (client.delete(f"{BASE}/resolve{V}", headers=auth), 405),
+        (
+            client.post(f"{url}/activate{V}", "{", content_type="application/json", headers=auth),
+            400,
+        ),
+        (
+            client.post(
+                f"{url}/activate{V}",
+                json.dumps({"planId": "team", "x": "y" * 70_000}),
+                content_type="application/json",
+                headers=auth,
+            ),
+            413,
+        ),
+    ]
+    for response, status in cases:
+        assert response.status_code == status
+        assert set(response.json()["error"]) == {"code", "message"}
+    assert Subscription.objects.get().status == Status.PENDING_ACTIVATION
+    services.subscription_cancel(subscription=sub, actor=Actor.system())
+    unsubscribed = client.post(
+        f"{url}/activate{V}",
+        {"planId": "team", "quantity": 5},
+        content_type="application/json",
+        headers=auth,
+    )
+    assert unsubscribed.status_code == 404
