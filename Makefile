@@ -12,7 +12,7 @@ STRIPE_LOCAL := STRIPE_API_BASE=http://127.0.0.1:8420 \
 
 # The demo's embedded defaults, whatever the shell has: SQLite under .var/, Celery eager.
 # Beside the server, `run_periodic` runs the periodic jobs (Celery beat's schedule) in-process.
-DEMO_ENV := DEBUG=true PORTAL_BASE_URL=http://127.0.0.1:$(PORT) \
+DEMO_ENV := DEBUG=true PORTAL_BASE_URL=http://127.0.0.1:$(PORT) SANDBOX_PUBLISHER_ENABLED=true \
 	DATABASE_URL=sqlite:///$(CURDIR)/.var/portal.sqlite3 CELERY_TASK_ALWAYS_EAGER=true \
 	$(STRIPE_LOCAL)
 

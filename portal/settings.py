@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "publishers",
     "billing",
     "subscriptions",
+    "publishers.sandbox",  # its pages answer only when SANDBOX_PUBLISHER_ENABLED
 ]
 
 MIDDLEWARE = [
@@ -297,6 +298,10 @@ SESSION_ENGINE = (
     if CACHES["default"]["BACKEND"] == "portal.cache.RedisCache"
     else "django.contrib.sessions.backends.db"
 )
+
+# The sandbox publisher's pages at /sandbox-publisher/ (publishers/sandbox/): the demo's and
+# the tests' third party. Off in production.
+SANDBOX_PUBLISHER_ENABLED = env.bool("SANDBOX_PUBLISHER_ENABLED", default=False)
 
 # POST /api/oauth2/token: requests per IP, per client id, in a window of this many seconds.
 PUBLISHER_TOKEN_RATE_LIMITS = (60, 20, 60)

@@ -79,5 +79,7 @@ urlpatterns = [
     path("webhooks/", include("billing.webhook_urls")),
     path("api/", include("publishers.api_urls")),
     path("api/saas/", include("subscriptions.api.urls")),
+    path("go/", include("subscriptions.go_urls")),
+    path("sandbox-publisher/", include("publishers.sandbox.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,6 +1,7 @@
 """Billing > Your products > Apps, an app's page and its Settings & actions, and buying."""
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,7 +13,7 @@ from billing.models import BillingProfile, Charge
 from portal.audit import Actor
 from portal.csp import allow_form_action
 from portal.links import tenant_url
-from portal.models import AuditEvent
+from portal.models import AuditEvent, Membership
 from portal.money import format_money as money
 from portal.pagination import page_of_ids
 from publishers.models import Plan, Publisher
@@ -397,3 +398,20 @@ def subscription_handoff(request, subscription_uuid):
         request, "subscriptions/subscription_handoff.html", {"subscription": subscription}
     )
     return allow_form_action(response, subscription.plan.app.publisher.landing_page_url)
+
+
+@login_required
+@require_GET
+def subscription_go(request, subscription_uuid):
+    """A publisher's "back to the marketplace" link, which knows the app but not the tenant:
+    to the app's page, for someone who may see it there; 404 for anyone else."""
+    found = Subscription.objects.filter(uuid=subscription_uuid).select_related("tenant").first()
+    membership = found and Membership.objects.of_user_in(request.user, found.tenant.slug)
+    if not membership or not (
+        permissions.can_view_subscriptions(membership)
+        and Subscription.objects.visible_to(membership).filter(pk=found.pk).exists()
+    ):
+        raise Http404("No such app.")
+    return redirect(
+        tenant_url("subscriptions:detail", found.tenant.slug, subscription_uuid=found.uuid)
+    )

@@ -49,6 +49,11 @@ PUBLIC = {
     "webhooks/stripe": (405, "Stripe's events: POST only, each verified by its signature"),
     "api/oauth2/token": (405, "publishers' OAuth client credentials: POST only, rate-limited"),
     "api/oauth2/token/": (405, "the same, with the trailing slash publishers' clients send"),
+    "go/apps/<uuid:subscription_uuid>/": (
+        302,
+        "a publisher's link back to an app: signed in, to its tenant page if the caller may see it",
+    ),
+    "sandbox-publisher/<slug:slug>/": (404, "the sandbox publisher: only when enabled (demo)"),
     "api/saas/subscriptions/resolve/?": (401, "Fulfillment API: a publisher's bearer token only"),
     "api/saas/subscriptions/(?P<subscription_id>[^/]+)/activate/?": (
         401,
@@ -120,6 +125,7 @@ SAMPLE_VALUES = {
     "subscription_uuid": lambda tenant: subscription(tenant).uuid,
     "plan_uuid": lambda tenant: private_app(tenant).plans.get().uuid,
     "subscription_id": lambda tenant: subscription(tenant).uuid,
+    "slug": lambda tenant: "quillfeather",
     "proposal_uuid": lambda tenant: proposal(tenant).uuid,
     "uidb64": lambda tenant: "MQ",
     "token": lambda tenant: "set-password",

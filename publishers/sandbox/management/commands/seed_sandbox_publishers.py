@@ -1,0 +1,46 @@
+from django.conf import settings
+
+from portal.audit import Actor
+from portal.management.demo import DemoCommand
+from publishers import services
+from publishers.models import Publisher, PublisherSecret
+from publishers.models.credentials import secret_hash
+from publishers.sandbox.models import SandboxPublisher
+
+
+class Command(DemoCommand):
+    help = (
+        "Let the sandbox publisher play every publisher of the catalog: each one's landing "
+        "page becomes the sandbox's (PORTAL_BASE_URL/sandbox-publisher/<slug>/), and the "
+        "sandbox gets an API client secret for it (a new one only when the one it holds no "
+        "longer works). Run by seed_demo; safe to run twice."
+    )
+
+    def seed(self, **options):
+        actor = Actor.system("seed_demo")
+        made = 0
+        for publisher in Publisher.objects.all():
+            landing = f"{settings.PORTAL_BASE_URL}/sandbox-publisher/{publisher.slug}/"
+            if publisher.landing_page_url != landing:
+                publisher.landing_page_url = landing
+                publisher.save(update_fields=["landing_page_url"])
+            sandbox = SandboxPublisher.objects.filter(slug=publisher.slug).first()
+            works = sandbox is not None and (
+                sandbox.client_id == str(publisher.client_id)
+                and PublisherSecret.objects.usable()
+                .filter(publisher=publisher, secret_hash=secret_hash(sandbox.client_secret))
+                .exists()
+            )
+            if works:
+                continue
+            _, secret = services.publisher_secret_create(publisher=publisher, actor=actor)
+            SandboxPublisher.objects.update_or_create(
+                slug=publisher.slug,
+                defaults={
+                    "name": publisher.name,
+                    "client_id": str(publisher.client_id),
+                    "client_secret": secret,
+                },
+            )
+            made += 1
+        self.stdout.write(f"Sandbox publisher ready: {made} new API secret(s).")

@@ -1,0 +1,62 @@
+"""The sandbox publisher: off unless enabled, seeded to play the catalog's publishers (their
+landing pages and API secrets, idempotently), and the portal's link back for it."""
+
+import pytest
+from django.core.management import call_command
+
+from portal.audit import Actor
+from publishers import services
+from publishers.models import PublisherSecret
+from publishers.sandbox.models import SandboxPublisher
+from tests.factories import (
+    AppFactory,
+    BillingProfileFactory,
+    MembershipFactory,
+    PlanFactory,
+    PublisherFactory,
+    SubscriptionFactory,
+    TenantFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def test_its_pages_are_not_there_unless_enabled(client, settings):
+    PublisherFactory(slug="quillfeather")
+    call_command("seed_sandbox_publishers", "--force")
+    settings.SANDBOX_PUBLISHER_ENABLED = False
+    assert client.get("/sandbox-publisher/quillfeather/").status_code == 404
+    settings.SANDBOX_PUBLISHER_ENABLED = True
+    page = client.get("/sandbox-publisher/quillfeather/")
+    assert page.status_code == 200 and "Manage in publisher's portal" in page.content.decode()
+    assert client.get("/sandbox-publisher/nobody/").status_code == 404
+
+
+def test_seeding_gives_each_publisher_the_sandboxs_landing_page_and_a_working_secret(settings):
+    settings.PORTAL_BASE_URL = "http://127.0.0.1:8000"
+    quill, bramble = PublisherFactory(slug="quillfeather"), PublisherFactory(slug="bramblecrest")
+    call_command("seed_sandbox_publishers", "--force")
+    quill.refresh_from_db()
+    assert quill.landing_page_url == "http://127.0.0.1:8000/sandbox-publisher/quillfeather/"
+    sandbox = SandboxPublisher.objects.get(slug="quillfeather")
+    assert services.token_issue(client_id=sandbox.client_id, client_secret=sandbox.client_secret)
+    call_command("seed_sandbox_publishers", "--force")  # again: nothing new
+    assert PublisherSecret.objects.count() == 2
+    services.publisher_secret_revoke(
+        secret=PublisherSecret.objects.get(publisher=bramble), actor=Actor.system()
+    )
+    call_command("seed_sandbox_publishers", "--force")  # a secret that stopped working
+    assert PublisherSecret.objects.usable().filter(publisher=bramble).count() == 1
+    renewed = SandboxPublisher.objects.get(slug="bramblecrest")
+    assert services.token_issue(client_id=renewed.client_id, client_secret=renewed.client_secret)
+
+
+def test_the_link_back_opens_the_app_page_for_those_who_may_see_it(login, tenant, admin):
+    plan = PlanFactory(app=AppFactory(name="Ledger Pro"))
+    sub = SubscriptionFactory(billing_profile=BillingProfileFactory(tenant=tenant), plan=plan)
+    response = login(admin).get(f"/go/apps/{sub.uuid}/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/t/contoso/billing/products/apps/{sub.uuid}/"
+    stranger = MembershipFactory(tenant=TenantFactory(slug="elsewhere")).user
+    assert login(stranger).get(f"/go/apps/{sub.uuid}/").status_code == 404
+    assert login(admin).get("/go/apps/00000000-0000-0000-0000-000000000000/").status_code == 404
