@@ -303,8 +303,9 @@ SESSION_ENGINE = (
 # the tests' third party. Off in production.
 SANDBOX_PUBLISHER_ENABLED = env.bool("SANDBOX_PUBLISHER_ENABLED", default=False)
 
-# POST /api/oauth2/token: requests per IP, per client id, in a window of this many seconds.
-PUBLISHER_TOKEN_RATE_LIMITS = (60, 20, 60)
+# POST /api/oauth2/token: requests per IP, wrong credentials per client id, in a window of
+# this many seconds.
+PUBLISHER_TOKEN_RATE_LIMITS = (300, 20, 60)
 
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CELERY_BROKER_URL = REDIS_URL

@@ -77,8 +77,8 @@ urlpatterns = [
     path("t/<slug:tenant_slug>/billing/proposals/", include("subscriptions.proposal_urls")),
     path("t/<slug:tenant_slug>/billing/renewals/", include("subscriptions.renewal_urls")),
     path("webhooks/", include("billing.webhook_urls")),
-    path("api/", include("publishers.api_urls")),
     path("api/saas/", include("subscriptions.api.urls")),
+    path("api/", include("publishers.api_urls")),  # last: its catch-all answers the rest
     path("go/", include("subscriptions.go_urls")),
     path("sandbox-publisher/", include("publishers.sandbox.urls")),
     path("admin/", admin.site.urls),

@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
+from django.utils.cache import add_never_cache_headers
 
 from portal.audit import Actor, audit_record
 
@@ -162,19 +164,27 @@ class PublisherAdmin(AuditedAdmin):
     inlines = [PublisherSecretInline, AppInline]
     actions = ["rotate_webhook_secret", "create_api_secret", "revoke_api_secrets"]
 
-    @admin.action(description="Create an API client secret (shown once)")
+    # Making and revoking a publisher's API credentials takes the right to change publishers.
+    @admin.action(description="Create an API client secret (shown once)", permissions=["change"])
     def create_api_secret(self, request, queryset):
+        """A page of its own shows the new secrets once, never stored anywhere (a message
+        would put them in the messages cookie), and not cached."""
+        made = []
         for publisher in queryset:
             secret, plaintext = services.publisher_secret_create(
                 publisher=publisher, actor=Actor.from_request(request)
             )
-            messages.warning(
-                request,
-                f"{publisher.name}: client id {publisher.client_id}, client secret {plaintext} "
-                f"(expires {secret.expires_at:%Y-%m-%d}). Copy it now: it is not shown again.",
-            )
+            made.append({"publisher": publisher, "secret": secret, "plaintext": plaintext})
+        context = {
+            **self.admin_site.each_context(request),
+            "made": made,
+            "title": "API client secrets",
+        }
+        response = TemplateResponse(request, "admin/publishers/secrets_created.html", context)
+        add_never_cache_headers(response)
+        return response
 
-    @admin.action(description="Revoke every API client secret")
+    @admin.action(description="Revoke every API client secret", permissions=["change"])
     def revoke_api_secrets(self, request, queryset):
         revoked = 0
         for secret in PublisherSecret.objects.usable().filter(publisher__in=queryset):
@@ -263,7 +273,13 @@ class PublisherSecretAdmin(admin.ModelAdmin):
     def state(self, secret):
         return secret.state()
 
-    @admin.action(description="Revoke the selected secrets (their tokens stop at once)")
+    def has_revoke_permission(self, request):
+        return request.user.has_perm("publishers.change_publisher")
+
+    @admin.action(
+        description="Revoke the selected secrets (their tokens stop at once)",
+        permissions=["revoke"],
+    )
     def revoke(self, request, queryset):
         for secret in queryset:
             services.publisher_secret_revoke(secret=secret, actor=Actor.from_request(request))

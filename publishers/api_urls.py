@@ -6,4 +6,6 @@ from . import api
 urlpatterns = [
     path("oauth2/token", api.oauth_token, name="oauth_token"),
     path("oauth2/token/", api.oauth_token),
+    # Any other path under /api/ (the Fulfillment API's included before this): JSON 404.
+    path("<path:rest>", api.api_not_found),
 ]

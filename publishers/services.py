@@ -4,6 +4,7 @@ The Django admin, commands and tests call these; each owns its transaction.
 """
 
 import datetime
+import logging
 import uuid
 from dataclasses import dataclass
 
@@ -27,6 +28,8 @@ from .models import (
     pricing_model_refusal,
 )
 from .models.credentials import DEFAULT_LIFETIME, WARN_DAYS, new_client_secret, secret_hash
+
+log = logging.getLogger(__name__)
 
 
 def publisher_rotate_webhook_secret(*, publisher: Publisher, actor: Actor) -> Publisher:
@@ -265,7 +268,8 @@ def token_issue(*, client_id: str, client_secret: str, now=None) -> str | None:
 def publisher_secret_warnings(*, now=None) -> int:
     """E-mail each publisher's contacts about a secret that expires within 30, 7 or 1 days,
     once for each point (a missed day is caught up with one e-mail, the nearest point's);
-    how many e-mails were sent. Revoked secrets get none."""
+    how many e-mails were sent. Revoked secrets get none. A warning is marked sent only
+    once sent; one that fails is logged, and tried again by the next day's run."""
     now = now or timezone.now()
     today = now.astimezone(datetime.UTC).date()
     soon = PublisherSecret.objects.filter(
@@ -275,20 +279,23 @@ def publisher_secret_warnings(*, now=None) -> int:
     )
     sent = 0
     for secret_id in soon.values_list("pk", flat=True):
-        with transaction.atomic():
-            secret = (
-                PublisherSecret.objects.select_for_update()
-                .select_related("publisher")
-                .get(pk=secret_id)
-            )
-            days = (secret.expires_at.astimezone(datetime.UTC).date() - today).days
-            due = [point for point in WARN_DAYS if days <= point and point not in secret.warned]
-            if not due:
-                continue
-            secret.warned = sorted({*secret.warned, *due}, reverse=True)
-            secret.save(update_fields=["warned"])
-            transaction.on_commit(lambda s=secret, d=days: _warn(s, d))
-            sent += 1
+        try:
+            with transaction.atomic():
+                secret = (
+                    PublisherSecret.objects.select_for_update()
+                    .select_related("publisher")
+                    .get(pk=secret_id)
+                )
+                days = (secret.expires_at.astimezone(datetime.UTC).date() - today).days
+                due = [p for p in WARN_DAYS if days <= p and p not in secret.warned]
+                if not due:
+                    continue
+                _warn(secret, days)
+                secret.warned = sorted({*secret.warned, *due}, reverse=True)
+                secret.save(update_fields=["warned"])
+                sent += 1
+        except Exception:
+            log.exception("The expiry warning of publisher secret %s was not sent.", secret_id)
     return sent
 
 

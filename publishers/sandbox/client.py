@@ -38,6 +38,8 @@ class Fulfillment:
             raise ApiFailure(error.code, message) from None
         except (URLError, TimeoutError) as error:
             raise ApiFailure(0, f"The marketplace can't be reached: {error}") from None
+        except ValueError as error:  # a header http.client refuses (a token with CR/LF)
+            raise ApiFailure(0, f"The request can't be sent: {error}") from None
 
     def token(self) -> str:
         if self._token is None:

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import path
 
 from . import views
@@ -7,3 +8,8 @@ app_name = "sandbox"
 urlpatterns = [
     path("<slug:slug>/", views.landing, name="landing"),
 ]
+
+
+def sandbox_landing_url(slug: str) -> str:
+    """The sandbox's landing page for the publisher `slug`, on this portal."""
+    return f"{settings.PORTAL_BASE_URL}/sandbox-publisher/{slug}/"

@@ -7,6 +7,7 @@ import functools
 import json
 import uuid
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -29,11 +30,13 @@ def not_found() -> ApiError:
 
 
 def _request_id(request, header: str) -> str:
+    """The caller's id, as sent, when it is a GUID; else a new one."""
     given = request.headers.get(header, "")
     try:
-        return str(uuid.UUID(given))
+        uuid.UUID(given)
     except ValueError:
         return str(uuid.uuid4())
+    return given
 
 
 def _answer(response, request_id: str, correlation_id: str):
@@ -49,10 +52,21 @@ def error_response(error: ApiError) -> JsonResponse:
 
 def body_of(request, schema: type[BaseModel]) -> BaseModel:
     """The request's JSON body, checked by `schema` (400 with what is wrong)."""
-    if len(request.body) > MAX_BODY:
-        raise ApiError(413, "PayloadTooLarge", "The body is too large.")
+    too_large = ApiError(413, "PayloadTooLarge", "The body is too large.")
     try:
-        data = json.loads(request.body or b"null")
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > MAX_BODY:
+        raise too_large
+    try:
+        body = request.body
+    except RequestDataTooBig:
+        raise too_large from None
+    if len(body) > MAX_BODY:
+        raise too_large
+    try:
+        data = json.loads(body or b"null")
     except (ValueError, UnicodeDecodeError):
         raise ApiError(400, "BadRequest", "The body is not JSON.") from None
     try:
@@ -81,7 +95,8 @@ def endpoint(*methods: str):
                 publisher = publisher_for_token(token) if scheme.lower() == "bearer" else None
                 if publisher is None:
                     raise ApiError(401, "Unauthorized", "A valid bearer token is needed.")
-                if request.method not in methods:
+                allowed = (*methods, "HEAD") if "GET" in methods else methods
+                if request.method not in allowed:
                     raise ApiError(405, "MethodNotAllowed", f"Use {' or '.join(methods)}.")
                 if request.GET.get("api-version") != API_VERSION:
                     raise ApiError(400, "BadRequest", f"api-version must be {API_VERSION}.")

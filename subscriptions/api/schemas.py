@@ -3,7 +3,7 @@ names: one layer checks what comes in and shapes what goes out."""
 
 import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
 from publishers.models import MAX_SEATS
@@ -14,10 +14,16 @@ class Wire(BaseModel):
 
 
 class ActivateIn(Wire):
-    """`POST .../activate`: the plan and quantity the publisher set up (the purchase's)."""
+    """`POST .../activate`: the plan the publisher set up, and the quantity (the purchase's;
+    absent, null or "" as some clients send it: the purchase's)."""
 
     plan_id: str = Field(min_length=1, max_length=50)
     quantity: int | None = Field(default=None, ge=1, le=MAX_SEATS)
+
+    @field_validator("quantity", mode="before")
+    @classmethod
+    def _blank_is_none(cls, value):
+        return None if value == "" else value
 
 
 class Identity(Wire):

@@ -129,7 +129,8 @@ def activate(request, subscription_id):
             raise not_found()
         if not subscription.is_pending:
             raise ApiError(400, "BadRequest", "The subscription is not pending fulfillment start.")
-        if (body.plan_id, body.quantity) != (subscription.plan.plan_id, subscription.quantity):
+        quantity = subscription.quantity if body.quantity is None else body.quantity
+        if (body.plan_id, quantity) != (subscription.plan.plan_id, subscription.quantity):
             raise ApiError(
                 400,
                 "BadRequest",

@@ -135,16 +135,27 @@ def test_what_is_not_a_client_credentials_request_is_refused_in_json(client, cre
     assert password.json()["error"]["code"] == "unsupported_grant_type"
 
 
-def test_token_requests_are_limited_per_client_id_and_per_ip(client, credentials, settings):
-    settings.PUBLISHER_TOKEN_RATE_LIMITS = (5, 2, 60)  # per IP, per client id, seconds
-    assert [ask(client, **credentials).status_code for _ in range(2)] == [200, 200]
-    limited = ask(client, **credentials)
+def test_wrong_guesses_are_limited_per_client_id_however_spelled_and_requests_per_ip(
+    client, credentials, settings
+):
+    settings.PUBLISHER_TOKEN_RATE_LIMITS = (6, 2, 60)  # per IP, failures per client id, s
+    wrong = {**credentials, "client_secret": "pss_wrong"}
+    assert [ask(client, **credentials).status_code for _ in range(2)] == [200, 200]  # no limit
+    assert [ask(client, **wrong).status_code for _ in range(2)] == [401, 401]
+    spelled = credentials["client_id"].upper().replace("-", "")
+    limited = ask(client, **{**wrong, "client_id": spelled})
     assert limited.status_code == 429
     assert 1 <= int(limited["Retry-After"]) <= 60
     assert limited.json()["error"]["code"] == "too_many_requests"
-    # Other client ids from the same IP: until the IP's own limit.
-    others = [ask(client, client_id=f"guess-{n}", client_secret="x").status_code for n in range(3)]
-    assert others == [401, 401, 429]
+    assert ask(client, client_id="guess", client_secret="x").status_code == 401
+    assert ask(client, **credentials).status_code == 429  # the IP's 7th request this minute
+
+
+def test_a_large_or_unreadable_token_request_is_refused_in_json(client):
+    big = client.post(TOKEN_URL, "a=" + "x" * 20_000, content_type=FORM)
+    assert big.status_code == 413 and big.json()["error"]["code"] == "invalid_request"
+    broken = client.post(TOKEN_URL, "x", content_type="multipart/form-data")
+    assert broken.status_code == 400 and broken.json()["error"]["code"] == "invalid_request"
 
 
 def test_the_command_creates_lists_and_revokes(publisher):
@@ -211,6 +222,18 @@ def test_contacts_hear_30_7_and_1_days_before_a_secret_expires_once_each(
     assert len(mail.outbox) == 3
 
 
+def test_a_warning_that_could_not_be_sent_goes_the_next_day(publisher, settings, caplog):
+    record, _ = services.publisher_secret_create(
+        publisher=publisher, actor=OPS, lifetime=datetime.timedelta(days=40)
+    )
+    settings.MAILERS = {"default": {"BACKEND": "tests.subscriptions.test_notices.DownBackend"}}
+    assert services.publisher_secret_warnings(now=record.expires_at - 30 * DAY) == 0
+    assert "was not sent" in caplog.text
+    settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+    assert services.publisher_secret_warnings(now=record.expires_at - 29 * DAY) == 1
+    assert len(mail.outbox) == 1
+
+
 def test_a_revoked_secret_gets_no_warning_and_the_job_is_on_beats_schedule(
     publisher, settings, django_capture_on_commit_callbacks
 ):
@@ -226,6 +249,10 @@ def test_a_revoked_secret_gets_no_warning_and_the_job_is_on_beats_schedule(
 
 
 def test_the_admin_makes_a_secret_shown_once_and_revokes_it(login, publisher):
+    import re
+
+    from django.contrib.auth.models import Permission
+
     from tests.factories import UserFactory
 
     operator = UserFactory(email="ops@operator.example", is_staff=True, is_superuser=True)
@@ -233,14 +260,29 @@ def test_the_admin_makes_a_secret_shown_once_and_revokes_it(login, publisher):
     made = client.post(
         "/admin/publishers/publisher/",
         {"action": "create_api_secret", "_selected_action": [publisher.pk]},
-        follow=True,
     )
-    [message] = [str(m) for m in made.context["messages"]]
-    secret = message.split("client secret ")[1].split(" ")[0]
+    assert made.status_code == 200 and "no-store" in made["Cache-Control"]
+    assert "messages" not in made.cookies  # the secret is in this page only
+    [secret] = re.findall(r"<code>(pss_[^<]+)</code>", made.content.decode())
     assert services.token_issue(client_id=str(publisher.client_id), client_secret=secret)
     page = client.get(f"/admin/publishers/publisher/{publisher.pk}/change/").content.decode()
     assert secret not in page and str(publisher.client_id) in page
     record = PublisherSecret.objects.get()
+    # Staff who may only look at publishers can neither make nor revoke credentials.
+    viewer = UserFactory(email="viewer@operator.example", is_staff=True)
+    viewer.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_publisher", "view_publishersecret"])
+    )
+    as_viewer = login(viewer)
+    for url, action in (
+        ("/admin/publishers/publisher/", "create_api_secret"),
+        ("/admin/publishers/publisher/", "revoke_api_secrets"),
+        ("/admin/publishers/publishersecret/", "revoke"),
+    ):
+        selected = publisher.pk if "secret" not in url.split("/")[-2] else record.pk
+        as_viewer.post(url, {"action": action, "_selected_action": [selected]})
+    assert PublisherSecret.objects.count() == 1
+    assert PublisherSecret.objects.get().revoked_at is None
     client.post(
         "/admin/publishers/publishersecret/",
         {"action": "revoke", "_selected_action": [record.pk]},

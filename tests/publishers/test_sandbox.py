@@ -6,7 +6,7 @@ from django.core.management import call_command
 
 from portal.audit import Actor
 from publishers import services
-from publishers.models import PublisherSecret
+from publishers.models import Publisher, PublisherSecret
 from publishers.sandbox.models import SandboxPublisher
 from tests.factories import (
     AppFactory,
@@ -30,14 +30,21 @@ def test_its_pages_are_not_there_unless_enabled(client, settings):
     page = client.get("/sandbox-publisher/quillfeather/")
     assert page.status_code == 200 and "Manage in publisher's portal" in page.content.decode()
     assert client.get("/sandbox-publisher/nobody/").status_code == 404
+    odd = client.get("/sandbox-publisher/quillfeather/", {"token": "abc\r\nX-Evil: 1"})
+    assert odd.status_code == 400 and "Something went wrong" in odd.content.decode()
 
 
-def test_seeding_gives_each_publisher_the_sandboxs_landing_page_and_a_working_secret(settings):
-    settings.PORTAL_BASE_URL = "http://127.0.0.1:8000"
-    quill, bramble = PublisherFactory(slug="quillfeather"), PublisherFactory(slug="bramblecrest")
+def test_the_demo_catalogs_publishers_land_on_the_sandbox_of_this_portal(tenant, settings):
+    settings.PORTAL_BASE_URL = "http://127.0.0.1:8001"
+    call_command("load_catalog", "--demo")
+    quill = Publisher.objects.get(slug="quillfeather")
+    assert quill.landing_page_url == "http://127.0.0.1:8001/sandbox-publisher/quillfeather/"
+
+
+def test_seeding_gives_each_publisher_a_working_secret_once():
+    bramble = PublisherFactory(slug="bramblecrest")
+    PublisherFactory(slug="quillfeather")
     call_command("seed_sandbox_publishers", "--force")
-    quill.refresh_from_db()
-    assert quill.landing_page_url == "http://127.0.0.1:8000/sandbox-publisher/quillfeather/"
     sandbox = SandboxPublisher.objects.get(slug="quillfeather")
     assert services.token_issue(client_id=sandbox.client_id, client_secret=sandbox.client_secret)
     call_command("seed_sandbox_publishers", "--force")  # again: nothing new

@@ -49,6 +49,7 @@ PUBLIC = {
     "webhooks/stripe": (405, "Stripe's events: POST only, each verified by its signature"),
     "api/oauth2/token": (405, "publishers' OAuth client credentials: POST only, rate-limited"),
     "api/oauth2/token/": (405, "the same, with the trailing slash publishers' clients send"),
+    "api/<path:rest>": (404, "any other path under /api/: a JSON 404"),
     "go/apps/<uuid:subscription_uuid>/": (
         302,
         "a publisher's link back to an app: signed in, to its tenant page if the caller may see it",
@@ -126,6 +127,7 @@ SAMPLE_VALUES = {
     "plan_uuid": lambda tenant: private_app(tenant).plans.get().uuid,
     "subscription_id": lambda tenant: subscription(tenant).uuid,
     "slug": lambda tenant: "quillfeather",
+    "rest": lambda tenant: "saas/nowhere",
     "proposal_uuid": lambda tenant: proposal(tenant).uuid,
     "uidb64": lambda tenant: "MQ",
     "token": lambda tenant: "set-password",

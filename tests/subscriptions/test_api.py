@@ -100,7 +100,7 @@ def test_activate_with_the_purchases_plan_and_quantity_starts_billing(client, pu
     wrong = [
         {"planId": "other", "quantity": 5},
         {"planId": "team", "quantity": 6},
-        {"planId": "team"},
+        {"planId": "other"},
         {"quantity": 5},
         {"planId": "team", "quantity": 0},
         {"planId": "team", "quantity": "five"},
@@ -112,9 +112,9 @@ def test_activate_with_the_purchases_plan_and_quantity_starts_billing(client, pu
         assert response.status_code == 400, body
         assert "error" in response.json()
     assert Subscription.objects.get().status == Status.PENDING_ACTIVATION
-    response = client.post(
+    response = client.post(  # as Microsoft's documentation has it: the plan only
         f"{BASE}/{sub.uuid}/activate/{V}",
-        {"planId": "team", "quantity": 5},
+        {"planId": "team", "quantity": ""},
         content_type="application/json",
         headers=auth,
     )
@@ -188,3 +188,22 @@ def test_every_refusal_is_json_and_changes_nothing(client, publisher, sub):
         headers=auth,
     )
     assert unsubscribed.status_code == 404
+
+
+def test_what_is_no_endpoint_or_too_big_to_read_still_answers_in_json(client, publisher, sub):
+    auth = bearer(publisher)
+    for path in ("/api/saas/", "/api/saas/subscriptions/x/y", "/api/nothing"):
+        response = client.get(path + V, headers=auth)
+        assert response.status_code == 404 and response.json()["error"]["code"] == "NotFound"
+    huge = client.post(
+        f"{BASE}/{sub.uuid}/activate{V}",
+        b"x" * 3_000_000,
+        content_type="application/json",
+        headers=auth,
+    )
+    assert huge.status_code == 413 and huge.json()["error"]["code"] == "PayloadTooLarge"
+    head = client.head(f"{BASE}/{sub.uuid}{V}", headers=auth)
+    assert head.status_code == 200
+    request_id = "6F9619FF-8B86-D011-B42D-00C04FC964FF"
+    echoed = client.get(f"{BASE}/{sub.uuid}{V}", headers={**auth, "x-ms-requestid": request_id})
+    assert echoed["x-ms-requestid"] == request_id  # as sent

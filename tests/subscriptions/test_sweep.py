@@ -368,7 +368,8 @@ def test_the_demos_periodic_runner_runs_beats_schedule_in_process(make):
     sub = make(activated=at(2026, 1, 1))  # long overdue: renewed once, from its old end
     out = io.StringIO()
     call_command("run_periodic", "--once", stdout=out)
-    assert out.getvalue().endswith(" ran lifecycle-sweep\n")
+    assert " ran lifecycle-sweep\n" in out.getvalue()
+    assert " ran publisher-secret-warnings\n" in out.getvalue()
     today = sweep.utc_day()
     assert LifecycleRun.objects.get(day=today).finished_at is not None
     assert renewals(sub)[0][1] == day(2026, 2, 1)

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, DjangoHelpFor
 
 from publishers import catalog_file, services
 from publishers.catalog_file import DEMO_CATALOG, CatalogError, read_catalog
+from publishers.sandbox.urls import sandbox_landing_url
 
 
 class _HelpFormatter(DjangoHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -43,7 +44,12 @@ class Command(BaseCommand):
             raise CommandError("Give either a catalog file or --demo.")
         path = DEMO_CATALOG if demo else Path(file)
         try:
-            summary = services.catalog_load(catalog=read_catalog(path), dry_run=dry_run)
+            catalog = read_catalog(path)
+            if demo:
+                # The demo's publishers are played by the sandbox publisher, on this portal.
+                for publisher in catalog.publishers:
+                    publisher.landing_page_url = sandbox_landing_url(publisher.slug)
+            summary = services.catalog_load(catalog=catalog, dry_run=dry_run)
         except CatalogError as error:
             count = len(error.errors)
             heading = f"{path.name}: {count} error{'s' if count != 1 else ''}, nothing loaded"

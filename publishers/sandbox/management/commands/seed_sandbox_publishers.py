@@ -1,5 +1,3 @@
-from django.conf import settings
-
 from portal.audit import Actor
 from portal.management.demo import DemoCommand
 from publishers import services
@@ -10,20 +8,16 @@ from publishers.sandbox.models import SandboxPublisher
 
 class Command(DemoCommand):
     help = (
-        "Let the sandbox publisher play every publisher of the catalog: each one's landing "
-        "page becomes the sandbox's (PORTAL_BASE_URL/sandbox-publisher/<slug>/), and the "
-        "sandbox gets an API client secret for it (a new one only when the one it holds no "
-        "longer works). Run by seed_demo; safe to run twice."
+        "Let the sandbox publisher play every publisher of the catalog: it gets an API client "
+        "secret for each (a new one only when the one it holds no longer works). `load_catalog "
+        "--demo` points the demo publishers' landing pages at it. Run by seed_demo; safe to "
+        "run twice."
     )
 
     def seed(self, **options):
         actor = Actor.system("seed_demo")
         made = 0
         for publisher in Publisher.objects.all():
-            landing = f"{settings.PORTAL_BASE_URL}/sandbox-publisher/{publisher.slug}/"
-            if publisher.landing_page_url != landing:
-                publisher.landing_page_url = landing
-                publisher.save(update_fields=["landing_page_url"])
             sandbox = SandboxPublisher.objects.filter(slug=publisher.slug).first()
             works = sandbox is not None and (
                 sandbox.client_id == str(publisher.client_id)
