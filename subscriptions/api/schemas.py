@@ -67,3 +67,20 @@ class ResolveOut(Wire):
     plan_id: str
     quantity: int | None
     subscription: SubscriptionOut
+
+
+class PlanOut(Wire):
+    plan_id: str
+    display_name: str
+    is_private: bool
+    description: str
+    min_quantity: int | None
+    max_quantity: int | None
+    has_free_trials: bool
+    is_price_per_seat: bool
+    is_stop_sell: bool
+    market: str
+
+
+class PlansOut(Wire):
+    plans: list[PlanOut]

@@ -5,7 +5,13 @@ from . import views
 # Under /api/saas/. Publishers' clients call paths with and without a trailing slash: both
 # answer, neither redirects.
 urlpatterns = [
+    re_path(r"^subscriptions/?$", views.subscription_list, name="api_subscriptions"),
     re_path(r"^subscriptions/resolve/?$", views.resolve, name="api_resolve"),
+    re_path(
+        r"^subscriptions/(?P<subscription_id>[^/]+)/listAvailablePlans/?$",
+        views.available_plans,
+        name="api_available_plans",
+    ),
     re_path(
         r"^subscriptions/(?P<subscription_id>[^/]+)/activate/?$",
         views.activate,

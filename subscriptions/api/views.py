@@ -2,18 +2,30 @@
 publisher's (`own`): another publisher's id is 404, its marketplace token 400 at resolve."""
 
 import uuid
+from urllib.parse import urlencode
 
+from django.conf import settings
+from django.core import signing
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 
 from portal.audit import Actor
 from portal.models import ActorType, Membership, Role
+from publishers.models import Plan, PricingModel
 
 from .. import services
 from ..lifecycle import Status
 from ..models import BoughtVia, Subscription
-from .base import ApiError, body_of, endpoint, not_found
-from .schemas import ActivateIn, Identity, ResolveOut, SubscriptionOut, TermOut
+from .base import API_VERSION, ApiError, body_of, endpoint, not_found
+from .schemas import (
+    ActivateIn,
+    Identity,
+    PlanOut,
+    PlansOut,
+    ResolveOut,
+    SubscriptionOut,
+    TermOut,
+)
 
 STATUS = {
     Status.PENDING_ACTIVATION: "PendingFulfillmentStart",
@@ -45,16 +57,23 @@ def find(request, subscription_id: str, subscriptions=None) -> Subscription:
     return subscription
 
 
-def subscription_out(subscription: Subscription) -> SubscriptionOut:
+def customers_of(tenant_ids) -> dict:
+    """Each tenant's beneficiary contact (its first active admin), in one query."""
+    admins = (
+        Membership.objects.filter(tenant_id__in=set(tenant_ids), role=Role.ADMIN)
+        .filter(user__is_active=True)
+        .select_related("user")
+        .order_by("-created_at", "-pk")
+    )
+    return {membership.tenant_id: membership.user for membership in admins}  # first wins
+
+
+def subscription_out(subscription: Subscription, customers: dict | None = None) -> SubscriptionOut:
     plan, tenant = subscription.plan, subscription.tenant
     buyer = subscription.bought_by
-    admin = (
-        Membership.objects.filter(tenant=tenant, role=Role.ADMIN, user__is_active=True)
-        .select_related("user")
-        .order_by("created_at", "pk")
-        .first()
-    )
-    customer = admin.user if admin else buyer
+    if customers is None:
+        customers = customers_of([tenant.pk])
+    customer = customers.get(tenant.pk) or buyer
     by_partner = subscription.bought_via == BoughtVia.PARTNER
     buyer_tenant = subscription.bought_by_partner if by_partner else tenant
     moments = [subscription.created_at, subscription.activated_at, subscription.disabled_at]
@@ -146,3 +165,65 @@ def activate(request, subscription_id):
 @endpoint("GET")
 def subscription_detail(request, subscription_id):
     return json_of(subscription_out(find(request, subscription_id)))
+
+
+PAGE_SIZE = 100
+_LIST_SALT = "subscriptions.api.list"
+
+
+@endpoint("GET")
+def subscription_list(request):
+    """Every status, 100 a page in a stable order; `@nextLink` carries the next page's
+    continuationToken (opaque and signed: the last id seen), absent on the last page. Each
+    page is one keyset query, however far in."""
+    rows = own(request).order_by("pk")
+    if token := request.GET.get("continuationToken"):
+        try:
+            after = signing.loads(token, salt=_LIST_SALT)
+        except signing.BadSignature:
+            raise ApiError(400, "BadRequest", "The continuationToken is not valid.") from None
+        rows = rows.filter(pk__gt=int(after))
+    page = list(rows[: PAGE_SIZE + 1])
+    more, page = len(page) > PAGE_SIZE, page[:PAGE_SIZE]
+    customers = customers_of(sub.tenant_id for sub in page)
+    body = {
+        "subscriptions": [
+            subscription_out(sub, customers).model_dump(mode="json", by_alias=True) for sub in page
+        ]
+    }
+    if more:
+        query = urlencode(
+            {
+                "api-version": API_VERSION,
+                "continuationToken": signing.dumps(page[-1].pk, salt=_LIST_SALT),
+            }
+        )
+        body["@nextLink"] = f"{settings.PORTAL_BASE_URL}/api/saas/subscriptions?{query}"
+    return JsonResponse(body)
+
+
+@endpoint("GET")
+def available_plans(request, subscription_id):
+    """The plans of the subscription's app that its customer can see, stop-sell ones marked."""
+    subscription = find(request, subscription_id)
+    tenant = subscription.tenant
+    plans = Plan.objects.visible_to(tenant).filter(app=subscription.plan.app).order_by("pk")
+    return json_of(
+        PlansOut(
+            plans=[
+                PlanOut(
+                    plan_id=plan.plan_id,
+                    display_name=plan.name,
+                    is_private=plan.is_private,
+                    description=plan.description,
+                    min_quantity=plan.min_quantity,
+                    max_quantity=plan.max_quantity,
+                    has_free_trials=False,
+                    is_price_per_seat=plan.pricing_model == PricingModel.PER_SEAT,
+                    is_stop_sell=plan.is_stop_sell,
+                    market=tenant.country,
+                )
+                for plan in plans
+            ]
+        )
+    )

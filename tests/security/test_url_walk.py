@@ -55,6 +55,11 @@ PUBLIC = {
         "a publisher's link back to an app: signed in, to its tenant page if the caller may see it",
     ),
     "sandbox-publisher/<slug:slug>/": (404, "the sandbox publisher: only when enabled (demo)"),
+    "api/saas/subscriptions/?": (401, "Fulfillment API: a publisher's own apps' subscriptions"),
+    "api/saas/subscriptions/(?P<subscription_id>[^/]+)/listAvailablePlans/?": (
+        401,
+        "Fulfillment API: a publisher's bearer token, its own apps' subscriptions only",
+    ),
     "api/saas/subscriptions/resolve/?": (401, "Fulfillment API: a publisher's bearer token only"),
     "api/saas/subscriptions/(?P<subscription_id>[^/]+)/activate/?": (
         401,

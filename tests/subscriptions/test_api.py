@@ -207,3 +207,61 @@ def test_what_is_no_endpoint_or_too_big_to_read_still_answers_in_json(client, pu
     request_id = "6F9619FF-8B86-D011-B42D-00C04FC964FF"
     echoed = client.get(f"{BASE}/{sub.uuid}{V}", headers={**auth, "x-ms-requestid": request_id})
     assert echoed["x-ms-requestid"] == request_id  # as sent
+
+
+def test_the_list_pages_every_status_by_nextlink_and_holds_only_the_callers_own(
+    client, publisher, tenant, settings, django_assert_max_num_queries
+):
+    from urllib.parse import urlsplit
+
+    settings.PORTAL_BASE_URL = "https://portal.example"
+    plan = PlanFactory(app=AppFactory(publisher=publisher), prices={"USD": 900})
+    profile = BillingProfileFactory(tenant=tenant)
+    mine = SubscriptionFactory.create_batch(230, billing_profile=profile, plan=plan)
+    services.subscription_cancel(subscription=mine[0], actor=Actor.system())
+    SubscriptionFactory.create_batch(5, billing_profile=profile)  # another publisher's
+    auth = bearer(publisher)
+    seen, url, pages = [], f"{BASE}{V}", 0
+    while url:
+        with django_assert_max_num_queries(4):  # secret, page, beneficiaries: per page
+            response = client.get(url, headers=auth)
+        assert response.status_code == 200
+        body = response.json()
+        seen += [row["id"] for row in body["subscriptions"]]
+        pages += 1
+        link = body.get("@nextLink")
+        assert link is None or link.startswith("https://portal.example/api/saas/subscriptions?")
+        url = link and link.removeprefix("https://portal.example")
+        assert url is None or "api-version=2018-08-31" in urlsplit(url).query
+    assert pages == 3 and seen == [str(s.uuid) for s in sorted(mine, key=lambda s: s.pk)]
+    assert client.get(f"{BASE}/{V}", headers=auth).status_code == 200  # the trailing slash
+    forged = client.get(f"{BASE}{V}&continuationToken=abc", headers=auth)
+    assert forged.status_code == 400 and forged.json()["error"]["code"] == "BadRequest"
+
+
+def test_available_plans_are_the_apps_plans_the_customer_can_see(client, publisher, sub, tenant):
+    from tests.factories import TenantFactory
+
+    PlanFactory(app=sub.plan.app, plan_id="old", is_stop_sell=True)
+    hidden = PlanFactory(app=sub.plan.app, plan_id="theirs", is_private=True)
+    hidden.allowed_tenants.add(TenantFactory())
+    body = client.get(f"{BASE}/{sub.uuid}/listAvailablePlans{V}", headers=bearer(publisher))
+    plans = {plan["planId"]: plan for plan in body.json()["plans"]}
+    assert set(plans) == {"team", "old"}
+    assert plans["old"]["isStopSell"] is True and plans["team"]["market"] == "US"
+    assert set(plans["team"]) == {
+        "planId",
+        "displayName",
+        "isPrivate",
+        "description",
+        "minQuantity",
+        "maxQuantity",
+        "hasFreeTrials",
+        "isPricePerSeat",
+        "isStopSell",
+        "market",
+    }
+    other = client.get(
+        f"{BASE}/{sub.uuid}/listAvailablePlans{V}", headers=bearer(PublisherFactory())
+    )
+    assert other.status_code == 404
