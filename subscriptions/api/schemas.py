@@ -84,3 +84,22 @@ class PlanOut(Wire):
 
 class PlansOut(Wire):
     plans: list[PlanOut]
+
+
+class OperationOut(Wire):
+    id: str
+    activity_id: str
+    subscription_id: str
+    offer_id: str
+    publisher_id: str
+    plan_id: str
+    quantity: int | None
+    action: str
+    time_stamp: datetime.datetime
+    status: str
+    error_status_code: str
+    error_message: str
+
+
+class OperationsOut(Wire):
+    operations: list[OperationOut]

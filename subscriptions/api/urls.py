@@ -13,6 +13,16 @@ urlpatterns = [
         name="api_available_plans",
     ),
     re_path(
+        r"^subscriptions/(?P<subscription_id>[^/]+)/operations/?$",
+        views.operation_list,
+        name="api_operations",
+    ),
+    re_path(
+        r"^subscriptions/(?P<subscription_id>[^/]+)/operations/(?P<operation_id>[^/]+)/?$",
+        views.operation_detail,
+        name="api_operation",
+    ),
+    re_path(
         r"^subscriptions/(?P<subscription_id>[^/]+)/activate/?$",
         views.activate,
         name="api_activate",

@@ -15,11 +15,13 @@ from publishers.models import Plan, PricingModel
 
 from .. import services
 from ..lifecycle import Status
-from ..models import BoughtVia, Subscription
+from ..models import BoughtVia, OperationAction, OperationStatus, Subscription
 from .base import API_VERSION, ApiError, body_of, endpoint, not_found
 from .schemas import (
     ActivateIn,
     Identity,
+    OperationOut,
+    OperationsOut,
     PlanOut,
     PlansOut,
     ResolveOut,
@@ -162,9 +164,72 @@ def activate(request, subscription_id):
     return HttpResponse(status=200)
 
 
-@endpoint("GET")
+@endpoint("GET", "DELETE")
 def subscription_detail(request, subscription_id):
-    return json_of(subscription_out(find(request, subscription_id)))
+    """GET: the subscription. DELETE: the publisher cancels it: it becomes Unsubscribed at
+    once (disabled, canceled, with the credit a cancel gives), 202 and the operation's
+    Operation-Location."""
+    if request.method != "DELETE":
+        return json_of(subscription_out(find(request, subscription_id)))
+    with transaction.atomic():
+        subscription = find(request, subscription_id, own(request).select_for_update(of=("self",)))
+        if subscription.is_disabled:
+            raise ApiError(400, "BadRequest", "The subscription is already Unsubscribed.")
+        subscription = services.subscription_cancel(
+            subscription=subscription, actor=publisher_actor(request.publisher)
+        )
+        operation = services.operation_record(
+            subscription=subscription, action=OperationAction.UNSUBSCRIBE
+        )
+    response = HttpResponse(status=202)
+    response["Operation-Location"] = operation_url(operation)
+    return response
+
+
+def operation_url(operation) -> str:
+    path = f"subscriptions/{operation.subscription.uuid}/operations/{operation.uuid}"
+    return f"{settings.PORTAL_BASE_URL}/api/saas/{path}?api-version={API_VERSION}"
+
+
+def operation_out(operation) -> OperationOut:
+    subscription = operation.subscription
+    return OperationOut(
+        id=str(operation.uuid),
+        activity_id=str(operation.activity_id),
+        subscription_id=str(subscription.uuid),
+        offer_id=subscription.plan.app.offer_id,
+        publisher_id=subscription.plan.app.publisher.slug,
+        plan_id=operation.plan_id,
+        quantity=operation.quantity,
+        action=operation.action,
+        time_stamp=operation.updated_at,
+        status=operation.status,
+        error_status_code=operation.error_status_code,
+        error_message=operation.error_message,
+    )
+
+
+@endpoint("GET")
+def operation_list(request, subscription_id):
+    """The subscription's operations waiting for the publisher's answer (InProgress)."""
+    subscription = find(request, subscription_id)
+    pending = subscription.operations.filter(status=OperationStatus.IN_PROGRESS)
+    operations = [operation_out(op) for op in pending.select_related("subscription")]
+    return json_of(OperationsOut(operations=operations))
+
+
+@endpoint("GET")
+def operation_detail(request, subscription_id, operation_id):
+    subscription = find(request, subscription_id)
+    try:
+        key = uuid.UUID(operation_id)
+    except ValueError:
+        raise ApiError(404, "NotFound", "No such operation.") from None
+    operation = subscription.operations.filter(uuid=key).first()
+    if operation is None:
+        raise ApiError(404, "NotFound", "No such operation.")
+    operation.subscription = subscription
+    return json_of(operation_out(operation))
 
 
 PAGE_SIZE = 100

@@ -1,6 +1,7 @@
 from .lifecycle_run import LifecycleRun
 from .marketplace_token import MarketplaceToken
 from .notice import Notice, NoticeKind
+from .operation import Operation, OperationAction, OperationSource, OperationStatus
 from .proposal import Proposal, ProposalLine, ProposalStatus
 from .subscription import AppsSort, BoughtVia, Subscription, SubscriptionQuerySet
 
@@ -11,6 +12,10 @@ __all__ = [
     "MarketplaceToken",
     "Notice",
     "NoticeKind",
+    "Operation",
+    "OperationAction",
+    "OperationSource",
+    "OperationStatus",
     "Proposal",
     "ProposalLine",
     "ProposalStatus",

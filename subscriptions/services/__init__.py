@@ -16,6 +16,7 @@ from .changes import (
 )
 from .common import ChangeRefused
 from .handoff import landing_url, marketplace_token_issue, subscription_for_marketplace_token
+from .operations import operation_record
 from .proposals import ProposalRefused, proposal_accept, proposal_decline
 from .purchase import PurchaseRefused, subscription_buy
 from .transitions import (
@@ -45,6 +46,7 @@ __all__ = [
     "cancel_quote",
     "landing_url",
     "marketplace_token_issue",
+    "operation_record",
     "proposal_accept",
     "proposal_decline",
     "quantity_quote",

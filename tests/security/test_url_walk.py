@@ -60,6 +60,14 @@ PUBLIC = {
         401,
         "Fulfillment API: a publisher's bearer token, its own apps' subscriptions only",
     ),
+    "api/saas/subscriptions/(?P<subscription_id>[^/]+)/operations/?": (
+        401,
+        "Fulfillment API: a publisher's bearer token, its own apps' subscriptions only",
+    ),
+    "api/saas/subscriptions/(?P<subscription_id>[^/]+)/operations/(?P<operation_id>[^/]+)/?": (
+        401,
+        "Fulfillment API: a publisher's bearer token, its own apps' subscriptions only",
+    ),
     "api/saas/subscriptions/resolve/?": (401, "Fulfillment API: a publisher's bearer token only"),
     "api/saas/subscriptions/(?P<subscription_id>[^/]+)/activate/?": (
         401,
@@ -133,6 +141,7 @@ SAMPLE_VALUES = {
     "subscription_id": lambda tenant: subscription(tenant).uuid,
     "slug": lambda tenant: "quillfeather",
     "rest": lambda tenant: "saas/nowhere",
+    "operation_id": lambda tenant: "00000000-0000-0000-0000-000000000000",
     "proposal_uuid": lambda tenant: proposal(tenant).uuid,
     "uidb64": lambda tenant: "MQ",
     "token": lambda tenant: "set-password",

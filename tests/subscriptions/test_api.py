@@ -265,3 +265,47 @@ def test_available_plans_are_the_apps_plans_the_customer_can_see(client, publish
         f"{BASE}/{sub.uuid}/listAvailablePlans{V}", headers=bearer(PublisherFactory())
     )
     assert other.status_code == 404
+
+
+def test_the_publisher_deletes_a_subscription_and_its_operation_says_so(
+    client, publisher, sub, settings
+):
+    from subscriptions.lifecycle import DisabledReason
+
+    settings.PORTAL_BASE_URL = "https://portal.example"
+    sub = services.subscription_activate(subscription=sub, actor=Actor.system())
+    auth = bearer(publisher)
+    assert (
+        client.delete(f"{BASE}/{sub.uuid}{V}", headers=bearer(PublisherFactory())).status_code
+        == 404
+    )
+    response = client.delete(f"{BASE}/{sub.uuid}{V}", headers=auth)
+    assert response.status_code == 202
+    location = response["Operation-Location"]
+    assert location.startswith(f"https://portal.example{BASE}/{sub.uuid}/operations/")
+    assert location.endswith("?api-version=2018-08-31")
+    sub.refresh_from_db()
+    assert (sub.status, sub.disabled_reason) == (Status.DISABLED, DisabledReason.CANCELED)
+    assert Charge.objects.filter(amount__lt=0).exists()  # within 72 hours: credited
+    event = AuditEvent.objects.get(verb="subscription.cancel")
+    assert (event.actor_type, event.actor_label) == ("publisher", "Quillfeather Labs")
+    operation = client.get(location.removeprefix("https://portal.example"), headers=auth).json()
+    assert (operation["action"], operation["status"], operation["subscriptionId"]) == (
+        "Unsubscribe",
+        "Succeeded",
+        str(sub.uuid),
+    )
+    assert set(operation) >= {"id", "activityId", "offerId", "publisherId", "planId", "timeStamp"}
+    assert client.get(f"{BASE}/{sub.uuid}/operations{V}", headers=auth).json() == {
+        "operations": []  # nothing waits for the publisher's answer
+    }
+    assert client.get(f"{BASE}/{sub.uuid}{V}", headers=auth).json()["saasSubscriptionStatus"] == (
+        "Unsubscribed"
+    )
+    assert client.delete(f"{BASE}/{sub.uuid}{V}", headers=auth).status_code == 400
+    unknown = client.get(f"{BASE}/{sub.uuid}/operations/{uuid.uuid4()}{V}", headers=auth)
+    assert unknown.status_code == 404
+    other = client.get(
+        location.removeprefix("https://portal.example"), headers=bearer(PublisherFactory())
+    )
+    assert other.status_code == 404
