@@ -3,7 +3,7 @@ names: one layer checks what comes in and shapes what goes out."""
 
 import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from publishers.models import MAX_SEATS
@@ -24,6 +24,19 @@ class ActivateIn(Wire):
     @classmethod
     def _blank_is_none(cls, value):
         return None if value == "" else value
+
+
+class PatchIn(Wire):
+    """`PATCH subscriptions/{id}`: a new plan or a new quantity, never both."""
+
+    plan_id: str | None = Field(default=None, min_length=1, max_length=50)
+    quantity: int | None = Field(default=None, ge=1, le=MAX_SEATS)
+
+    @model_validator(mode="after")
+    def _one_of_them(self):
+        if (self.plan_id is None) == (self.quantity is None):
+            raise ValueError("give planId or quantity, not both")
+        return self
 
 
 class Identity(Wire):

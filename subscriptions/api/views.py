@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpResponse, JsonResponse
 
@@ -22,6 +23,7 @@ from .schemas import (
     Identity,
     OperationOut,
     OperationsOut,
+    PatchIn,
     PlanOut,
     PlansOut,
     ResolveOut,
@@ -164,11 +166,13 @@ def activate(request, subscription_id):
     return HttpResponse(status=200)
 
 
-@endpoint("GET", "DELETE")
+@endpoint("GET", "PATCH", "DELETE")
 def subscription_detail(request, subscription_id):
-    """GET: the subscription. DELETE: the publisher cancels it: it becomes Unsubscribed at
-    once (disabled, canceled, with the credit a cancel gives), 202 and the operation's
-    Operation-Location."""
+    """GET: the subscription. PATCH: the publisher changes its quantity. DELETE: the
+    publisher cancels it: it becomes Unsubscribed at once (disabled, canceled, with the
+    credit a cancel gives). A change answers 202 with its operation's Operation-Location."""
+    if request.method == "PATCH":
+        return _patch(request, subscription_id)
     if request.method != "DELETE":
         return json_of(subscription_out(find(request, subscription_id)))
     with transaction.atomic():
@@ -181,9 +185,40 @@ def subscription_detail(request, subscription_id):
         operation = services.operation_record(
             subscription=subscription, action=OperationAction.UNSUBSCRIBE
         )
+    return _accepted(operation)
+
+
+def _accepted(operation) -> HttpResponse:
     response = HttpResponse(status=202)
     response["Operation-Location"] = operation_url(operation)
     return response
+
+
+def _patch(request, subscription_id):
+    """A new quantity applies at once, through the same service as the portal's: an
+    increase with a prorated charge, a decrease with a prorated credit."""
+    body = body_of(request, PatchIn)
+    with transaction.atomic():
+        subscription = find(request, subscription_id, own(request).select_for_update(of=("self",)))
+        if subscription.status != Status.ACTIVE:
+            raise ApiError(400, "BadRequest", "Only a Subscribed subscription can change.")
+        if body.plan_id is not None:
+            raise ApiError(
+                400, "BadRequest", "Changing the plan through the API is not available yet."
+            )
+        try:
+            subscription, _ = services.subscription_change_quantity(
+                subscription=subscription,
+                quantity=body.quantity,
+                actor=publisher_actor(request.publisher),
+                by_publisher=True,
+            )
+        except ValidationError as error:
+            raise ApiError(400, "BadRequest", " ".join(error.messages)) from None
+        operation = services.operation_record(
+            subscription=subscription, action=OperationAction.CHANGE_QUANTITY
+        )
+    return _accepted(operation)
 
 
 def operation_url(operation) -> str:

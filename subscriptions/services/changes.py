@@ -78,12 +78,16 @@ def _bounds_refusal(subscription: Subscription, quantity: int) -> str:
     return ""
 
 
-def quantity_quote(subscription: Subscription, quantity: int, now=None) -> QuantityQuote:
+def quantity_quote(
+    subscription: Subscription, quantity: int, now=None, *, by_publisher: bool = False
+) -> QuantityQuote:
     """What changing the subscription to `quantity` licenses would do now, or ChangeRefused.
     Pending set-up, it just changes (the publisher activates the new number). Active: an
     increase applies now with a prorated charge; a decrease waits for the renewal, except
     within 7 days of activation or the last renewal, when it applies now with a prorated
-    credit. The form shows it; `subscription_change_quantity` does it: one rule."""
+    credit. A decrease the publisher made (`by_publisher`, the Fulfillment API) applies now
+    with a prorated credit: the publisher decided it. The form shows it;
+    `subscription_change_quantity` does it: one rule."""
     now = now or timezone.now()
     if not subscription.is_per_seat:
         raise ChangeRefused("This app has unlimited licenses: there is no quantity to change.")
@@ -108,7 +112,7 @@ def quantity_quote(subscription: Subscription, quantity: int, now=None) -> Quant
     )
     if quantity > old:
         return QuantityQuote(**quote, when="now", amount=share, since=today)
-    if now - subscription.term_started_at <= DECREASE_NOW_WINDOW:
+    if by_publisher or now - subscription.term_started_at <= DECREASE_NOW_WINDOW:
         return QuantityQuote(**quote, when="now", amount=-share, since=today)
     if not subscription.auto_renew:
         raise ChangeRefused(
@@ -127,25 +131,29 @@ def subscription_change_quantity(
     now=None,
     expected: QuantityQuote | None = None,
     check=None,
+    by_publisher: bool = False,
 ) -> tuple[Subscription, QuantityQuote]:
     """Change the number of licenses as `quantity_quote` says, charging or crediting it.
     `expected` is the quote the person confirmed: if the locked row now says otherwise
-    (another change came first, the 7-day window closed), nothing is done."""
+    (another change came first, the 7-day window closed), nothing is done. `by_publisher`:
+    the publisher made the change through the API (it is not told of it again)."""
     now = now or timezone.now()
     with transaction.atomic():
         sub = locked(subscription)
         recheck(sub, check)
-        quote = quantity_quote(sub, quantity, now)
+        quote = quantity_quote(sub, quantity, now, by_publisher=by_publisher)
         if expected is not None and not quote.matches(expected):
             raise ChangeRefused(
                 f"This app changed since you reviewed it: {quote.explanation} Review it again.",
                 code="stale",
             )
-        _apply_quantity(sub, quote, actor, now)
+        _apply_quantity(sub, quote, actor, now, tell=not by_publisher)
     return sub, quote
 
 
-def _apply_quantity(sub: Subscription, quote: QuantityQuote, actor: Actor, now) -> None:
+def _apply_quantity(
+    sub: Subscription, quote: QuantityQuote, actor: Actor, now, *, tell: bool = True
+) -> None:
     """The change itself, on the locked row. Once the app is active, the "Webhooks and
     operations" issue puts the publisher's confirmation in front of this."""
     data = {"name": sub.name, "from": quote.old, "to": quote.new}
@@ -192,7 +200,7 @@ def _apply_quantity(sub: Subscription, quote: QuantityQuote, actor: Actor, now) 
         data=data,
         at=now,
     )
-    if not sub.is_pending and quote.when == "now":
+    if tell and not sub.is_pending and quote.when == "now":
         tell_publisher(sub, "change_quantity")
 
 

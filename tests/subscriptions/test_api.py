@@ -309,3 +309,43 @@ def test_the_publisher_deletes_a_subscription_and_its_operation_says_so(
         location.removeprefix("https://portal.example"), headers=bearer(PublisherFactory())
     )
     assert other.status_code == 404
+
+
+def test_the_publisher_changes_the_quantity_at_once_charged_or_credited(client, publisher, sub):
+    import datetime
+
+    from django.utils import timezone
+
+    began = timezone.now() - datetime.timedelta(days=10)  # past the portal's 7-day window
+    sub = services.subscription_activate(subscription=sub, actor=Actor.system(), now=began)
+    auth = bearer(publisher)
+
+    def patch(body):
+        return client.patch(
+            f"{BASE}/{sub.uuid}{V}", body, content_type="application/json", headers=auth
+        )
+
+    for body in ({}, {"planId": "team", "quantity": 6}, {"quantity": 0}, {"quantity": 5}):
+        response = patch(body)
+        assert response.status_code == 400, body
+    assert patch({"planId": "other"}).json()["error"]["message"].startswith("Changing the plan")
+    up = patch({"quantity": 8})
+    assert up.status_code == 202 and "/operations/" in up["Operation-Location"]
+    sub.refresh_from_db()
+    assert sub.quantity == 8
+    assert Charge.objects.filter(kind=ChargeKind.ADD_QUANTITY, amount__gt=0).count() == 1
+    down = patch({"quantity": 3})  # the publisher decided: now, with a credit
+    assert down.status_code == 202
+    sub.refresh_from_db()
+    assert (sub.quantity, sub.scheduled_quantity) == (3, None)
+    credits = Charge.objects.filter(kind=ChargeKind.REMOVE_QUANTITY)
+    assert credits.exists() and all(credit.amount < 0 for credit in credits)  # per charge
+    operations = sub.operations.order_by("created_at")
+    assert [(o.action, o.status, o.quantity) for o in operations] == [
+        ("ChangeQuantity", "Succeeded", 8),
+        ("ChangeQuantity", "Succeeded", 3),
+    ]
+    event = AuditEvent.objects.filter(verb="subscription.change_quantity").first()
+    assert event.actor_type == "publisher"
+    services.subscription_suspend(subscription=sub, actor=Actor.system())
+    assert patch({"quantity": 4}).status_code == 400  # only a Subscribed one changes
