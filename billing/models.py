@@ -325,6 +325,8 @@ class ChargeKind(models.TextChoices):
 
 
 CREDIT_KINDS = (ChargeKind.REMOVE_QUANTITY, ChargeKind.CANCEL_CREDIT)
+# Either sign: a plan change charges the difference, negative when the new plan is cheaper.
+SIGNED_KINDS = (ChargeKind.CHANGE_PLAN,)
 
 
 class ChargeQuerySet(TenantOwnedQuerySet):
@@ -383,7 +385,8 @@ class Charge(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(kind__in=CREDIT_KINDS, amount__lte=0)
-                | (~Q(kind__in=CREDIT_KINDS) & Q(amount__gte=0)),
+                | Q(kind__in=SIGNED_KINDS)
+                | (~Q(kind__in=[*CREDIT_KINDS, *SIGNED_KINDS]) & Q(amount__gte=0)),
                 name="charge_credit_is_negative",
             ),
             models.CheckConstraint(

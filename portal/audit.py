@@ -127,6 +127,7 @@ ACTIONS = {
     "subscription.reinstate": "App reinstated",
     "subscription.cancel": "App canceled",
     "subscription.handoff": "Sent to the publisher's portal",
+    "subscription.change_plan": "Plan changed",
     "subscription.expire": "App expired",
     "subscription.disable_for_non_payment": "App disabled for non-payment",
     "publisher.webhook_secret_rotate": "Webhook secret rotated",

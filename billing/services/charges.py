@@ -3,7 +3,7 @@
 import datetime
 import uuid
 
-from ..models import CREDIT_KINDS, BillingProfile, Charge
+from ..models import CREDIT_KINDS, SIGNED_KINDS, BillingProfile, Charge
 
 
 def charge_create(
@@ -25,7 +25,7 @@ def charge_create(
     names the charge it `credits`, in that charge's profile. `at` is the caller's clock."""
     if credits is not None and credits.billing_profile_id != profile.pk:
         raise ValueError("A credit goes to the profile of the charge it credits.")
-    if (kind in CREDIT_KINDS) != (amount < 0) and amount != 0:
+    if kind not in SIGNED_KINDS and (kind in CREDIT_KINDS) != (amount < 0) and amount != 0:
         raise ValueError(f"A {kind} charge of {amount} has the wrong sign.")
     return Charge.objects.create(
         tenant_id=profile.tenant_id,

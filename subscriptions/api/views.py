@@ -195,29 +195,36 @@ def _accepted(operation) -> HttpResponse:
 
 
 def _patch(request, subscription_id):
-    """A new quantity applies at once, through the same service as the portal's: an
-    increase with a prorated charge, a decrease with a prorated credit."""
+    """A new plan or quantity applies at once, through the same services as the portal's:
+    the prorated difference charged or credited."""
     body = body_of(request, PatchIn)
     with transaction.atomic():
         subscription = find(request, subscription_id, own(request).select_for_update(of=("self",)))
         if subscription.status != Status.ACTIVE:
             raise ApiError(400, "BadRequest", "Only a Subscribed subscription can change.")
-        if body.plan_id is not None:
-            raise ApiError(
-                400, "BadRequest", "Changing the plan through the API is not available yet."
-            )
+        actor = publisher_actor(request.publisher)
         try:
-            subscription, _ = services.subscription_change_quantity(
-                subscription=subscription,
-                quantity=body.quantity,
-                actor=publisher_actor(request.publisher),
-                by_publisher=True,
-            )
+            if body.plan_id is not None:
+                plan = Plan.objects.filter(
+                    app=subscription.plan.app_id, plan_id=body.plan_id
+                ).first()
+                if plan is None:
+                    raise ApiError(400, "BadRequest", f"The app has no plan {body.plan_id!r}.")
+                subscription = services.subscription_change_plan(
+                    subscription=subscription, plan=plan, actor=actor
+                )
+                action = OperationAction.CHANGE_PLAN
+            else:
+                subscription, _ = services.subscription_change_quantity(
+                    subscription=subscription,
+                    quantity=body.quantity,
+                    actor=actor,
+                    by_publisher=True,
+                )
+                action = OperationAction.CHANGE_QUANTITY
         except ValidationError as error:
             raise ApiError(400, "BadRequest", " ".join(error.messages)) from None
-        operation = services.operation_record(
-            subscription=subscription, action=OperationAction.CHANGE_QUANTITY
-        )
+        operation = services.operation_record(subscription=subscription, action=action)
     return _accepted(operation)
 
 

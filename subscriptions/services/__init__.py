@@ -8,8 +8,10 @@ tasks, commands and the API call these same functions.
 
 from .changes import (
     QuantityQuote,
+    plan_change_refusal,
     quantity_quote,
     subscription_change_billing_profile,
+    subscription_change_plan,
     subscription_change_quantity,
     subscription_rename,
     subscription_set_auto_renew,
@@ -47,6 +49,7 @@ __all__ = [
     "landing_url",
     "marketplace_token_issue",
     "operation_record",
+    "plan_change_refusal",
     "proposal_accept",
     "proposal_decline",
     "quantity_quote",
@@ -54,6 +57,7 @@ __all__ = [
     "subscription_buy",
     "subscription_cancel",
     "subscription_change_billing_profile",
+    "subscription_change_plan",
     "subscription_change_quantity",
     "subscription_disable_for_non_payment",
     "subscription_expire",

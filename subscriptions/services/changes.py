@@ -12,6 +12,7 @@ from billing.proration import prorate
 from billing.services import charge_create, credit_create
 from portal.audit import Actor, audit_record
 from portal.money import format_money
+from publishers.models import Plan
 
 from ..lifecycle import Status
 from ..models import Subscription
@@ -290,5 +291,77 @@ def subscription_rename(
             verb="subscription.rename",
             target=sub,
             data={"name": name, "from": old, "to": name},
+        )
+    return sub
+
+
+def plan_change_refusal(subscription: Subscription, plan: Plan) -> str:
+    """Why the subscription can't move to `plan` ("" when it can): another plan of the same
+    app and term that its customer can see, on sale, priced in its currency, and (per
+    license) taking its quantity."""
+    if plan.pk == subscription.plan_id:
+        return "The subscription is on this plan already."
+    if plan.app_id != subscription.plan.app_id or plan.term != subscription.term:
+        return "The new plan must be another plan of the same app, with the same term."
+    if plan.is_stop_sell:
+        return f"The plan {plan.plan_id} is no longer sold."
+    if not Plan.objects.visible_to(subscription.tenant).filter(pk=plan.pk).exists():
+        return "No such plan for this customer."
+    if not plan.prices.filter(currency=subscription.currency).exists():
+        return f"The plan {plan.plan_id} has no price in {subscription.currency}."
+    quantity = subscription.quantity
+    if quantity is not None and not plan.min_quantity <= quantity <= plan.max_quantity:
+        return (
+            f"The plan {plan.plan_id} takes {plan.min_quantity:,} to {plan.max_quantity:,} "
+            f"licenses; the subscription has {quantity:,}."
+        )
+    return ""
+
+
+def subscription_change_plan(
+    *, subscription: Subscription, plan: Plan, actor: Actor, now=None
+) -> Subscription:
+    """Move an active subscription to another plan of its app (`plan_change_refusal`) from
+    today: one `change_plan` charge of the prorated difference, the new plan's remaining
+    part less the old plan's unused part (negative when the new plan is cheaper), and its
+    unit price from now on the new plan's."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        sub = locked(subscription)
+        _changeable(sub)
+        if sub.status != Status.ACTIVE:
+            raise ChangeRefused("Only an active app can change its plan.")
+        if refusal := plan_change_refusal(sub, plan):
+            raise ChangeRefused(refusal)
+        old_plan, old_unit = sub.plan, sub.unit_amount
+        new_unit = plan.prices.get(currency=sub.currency).amount
+        today, count = utc_day(now), sub.quantity or 1
+        term = {"term_start": sub.term_start, "term_end": sub.term_end, "on": today}
+        difference = prorate(new_unit * count, **term) - prorate(old_unit * count, **term)
+        sub.plan, sub.unit_amount = plan, new_unit
+        sub.save(update_fields=["plan", "unit_amount"])
+        data = {"name": sub.name, "from": old_plan.name, "to": plan.name}
+        if difference and today < sub.term_end:
+            data["charge" if difference > 0 else "credit"] = money(abs(difference), sub.currency)
+            served = describe(sub, today, sub.term_end)
+            charge_create(
+                at=now,
+                profile=sub.billing_profile,
+                subscription_uuid=sub.uuid,
+                kind=ChargeKind.CHANGE_PLAN,
+                description=f"Plan changed from {old_plan.name}: {served}",
+                quantity=sub.quantity,
+                unit_amount=new_unit,
+                amount=difference,
+                period_start=today,
+                period_end=sub.term_end,
+            )
+        audit_record(
+            tenant=sub.tenant,
+            actor=actor,
+            verb="subscription.change_plan",
+            target=sub,
+            data=data,
+            at=now,
         )
     return sub

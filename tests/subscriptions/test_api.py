@@ -328,7 +328,7 @@ def test_the_publisher_changes_the_quantity_at_once_charged_or_credited(client, 
     for body in ({}, {"planId": "team", "quantity": 6}, {"quantity": 0}, {"quantity": 5}):
         response = patch(body)
         assert response.status_code == 400, body
-    assert patch({"planId": "other"}).json()["error"]["message"].startswith("Changing the plan")
+    assert patch({"planId": "other"}).json()["error"]["message"] == "The app has no plan 'other'."
     up = patch({"quantity": 8})
     assert up.status_code == 202 and "/operations/" in up["Operation-Location"]
     sub.refresh_from_db()
@@ -349,3 +349,55 @@ def test_the_publisher_changes_the_quantity_at_once_charged_or_credited(client, 
     assert event.actor_type == "publisher"
     services.subscription_suspend(subscription=sub, actor=Actor.system())
     assert patch({"quantity": 4}).status_code == 400  # only a Subscribed one changes
+
+
+def test_the_publisher_moves_a_subscription_to_another_plan_charging_the_difference(
+    client, publisher, sub
+):
+    import datetime
+
+    from django.utils import timezone
+
+    from billing.proration import prorate
+    from publishers.models import Term
+
+    app = sub.plan.app
+    pro = PlanFactory(app=app, plan_id="pro", prices={"USD": 1500})
+    PlanFactory(app=app, plan_id="yearly", term=Term.ANNUAL, prices={"USD": 9000})
+    PlanFactory(app=app, plan_id="old", is_stop_sell=True, prices={"USD": 800})
+    PlanFactory(app=app, plan_id="euro", prices={"EUR": 800})
+    PlanFactory(app=app, plan_id="small", max_quantity=3, prices={"USD": 500})
+    PlanFactory(plan_id="elsewhere", prices={"USD": 100})  # another app's
+    began = timezone.now() - datetime.timedelta(days=10)
+    sub = services.subscription_activate(subscription=sub, actor=Actor.system(), now=began)
+    auth = bearer(publisher)
+
+    def patch(plan_id):
+        return client.patch(
+            f"{BASE}/{sub.uuid}{V}",
+            {"planId": plan_id},
+            content_type="application/json",
+            headers=auth,
+        )
+
+    for plan_id in ("team", "yearly", "old", "euro", "small", "elsewhere"):
+        response = patch(plan_id)
+        assert response.status_code == 400, plan_id
+    assert Charge.objects.filter(kind=ChargeKind.CHANGE_PLAN).count() == 0
+    up = patch("pro")
+    assert up.status_code == 202
+    sub.refresh_from_db()
+    assert (sub.plan, sub.unit_amount) == (pro, 1500)
+    term = {"term_start": sub.term_start, "term_end": sub.term_end, "on": timezone.now().date()}
+    upgrade = Charge.objects.get(kind=ChargeKind.CHANGE_PLAN)
+    assert upgrade.amount == prorate(7500, **term) - prorate(4500, **term) > 0
+    assert patch("team").status_code == 202  # back: the difference credited
+    downgrade = Charge.objects.filter(kind=ChargeKind.CHANGE_PLAN).latest("pk")
+    assert downgrade.amount == -upgrade.amount
+    assert [(o.action, o.plan_id) for o in sub.operations.order_by("created_at")] == [
+        ("ChangePlan", "pro"),
+        ("ChangePlan", "team"),
+    ]
+    assert client.get(f"{BASE}/{sub.uuid}{V}", headers=auth).json()["planId"] == "team"
+    event = AuditEvent.objects.filter(verb="subscription.change_plan").first()
+    assert event.actor_type == "publisher" and event.data["to"] in ("Team", sub.plan.name)
