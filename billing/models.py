@@ -333,6 +333,13 @@ class ChargeQuerySet(TenantOwnedQuerySet):
     def of_subscription(self, subscription_uuid):
         return self.filter(subscription_uuid=subscription_uuid)
 
+    def net_for_term(self, subscription_uuid, period_end) -> int:
+        """What the subscription's charges for the term ending `period_end` add up to, every
+        kind and sign: what is left to give back of it (a cheaper plan's negative
+        `change_plan` charge included, which names no debit)."""
+        total = self.of_subscription(subscription_uuid).filter(period_end=period_end)
+        return total.aggregate(net=Coalesce(Sum("amount"), 0))["net"]
+
     def creditable(self, subscription_uuid, period_end):
         """The subscription's debits for the term ending `period_end`, newest first, each
         with `remaining`: its amount less what credits have already given back of it."""

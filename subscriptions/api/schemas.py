@@ -3,7 +3,14 @@ names: one layer checks what comes in and shapes what goes out."""
 
 import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from publishers.models import MAX_SEATS
@@ -18,7 +25,7 @@ class ActivateIn(Wire):
     absent, null or "" as some clients send it: the purchase's)."""
 
     plan_id: str = Field(min_length=1, max_length=50)
-    quantity: int | None = Field(default=None, ge=1, le=MAX_SEATS)
+    quantity: StrictInt | None = Field(default=None, ge=1, le=MAX_SEATS)
 
     @field_validator("quantity", mode="before")
     @classmethod
@@ -30,7 +37,7 @@ class PatchIn(Wire):
     """`PATCH subscriptions/{id}`: a new plan or a new quantity, never both."""
 
     plan_id: str | None = Field(default=None, min_length=1, max_length=50)
-    quantity: int | None = Field(default=None, ge=1, le=MAX_SEATS)
+    quantity: StrictInt | None = Field(default=None, ge=1, le=MAX_SEATS)
 
     @model_validator(mode="after")
     def _one_of_them(self):

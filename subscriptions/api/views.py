@@ -69,7 +69,8 @@ def customers_of(tenant_ids) -> dict:
         .select_related("user")
         .order_by("-created_at", "-pk")
     )
-    return {membership.tenant_id: membership.user for membership in admins}  # first wins
+    # Newest first, so the earliest admin is written last and kept.
+    return {membership.tenant_id: membership.user for membership in admins}
 
 
 def subscription_out(subscription: Subscription, customers: dict | None = None) -> SubscriptionOut:
@@ -168,7 +169,7 @@ def activate(request, subscription_id):
 
 @endpoint("GET", "PATCH", "DELETE")
 def subscription_detail(request, subscription_id):
-    """GET: the subscription. PATCH: the publisher changes its quantity. DELETE: the
+    """GET: the subscription. PATCH: the publisher changes its plan or quantity. DELETE: the
     publisher cancels it: it becomes Unsubscribed at once (disabled, canceled, with the
     credit a cancel gives). A change answers 202 with its operation's Operation-Location."""
     if request.method == "PATCH":
@@ -179,9 +180,12 @@ def subscription_detail(request, subscription_id):
         subscription = find(request, subscription_id, own(request).select_for_update(of=("self",)))
         if subscription.is_disabled:
             raise ApiError(400, "BadRequest", "The subscription is already Unsubscribed.")
-        subscription = services.subscription_cancel(
-            subscription=subscription, actor=publisher_actor(request.publisher)
-        )
+        try:
+            subscription = services.subscription_cancel(
+                subscription=subscription, actor=publisher_actor(request.publisher)
+            )
+        except ValidationError as error:
+            raise ApiError(400, "BadRequest", " ".join(error.messages)) from None
         operation = services.operation_record(
             subscription=subscription, action=OperationAction.UNSUBSCRIBE
         )
@@ -255,8 +259,10 @@ def operation_out(operation) -> OperationOut:
 def operation_list(request, subscription_id):
     """The subscription's operations waiting for the publisher's answer (InProgress)."""
     subscription = find(request, subscription_id)
-    pending = subscription.operations.filter(status=OperationStatus.IN_PROGRESS)
-    operations = [operation_out(op) for op in pending.select_related("subscription")]
+    operations = []
+    for operation in subscription.operations.filter(status=OperationStatus.IN_PROGRESS):
+        operation.subscription = subscription  # with its plan, app and publisher already
+        operations.append(operation_out(operation))
     return json_of(OperationsOut(operations=operations))
 
 

@@ -309,12 +309,15 @@ def plan_change_refusal(subscription: Subscription, plan: Plan) -> str:
         return "No such plan for this customer."
     if not plan.prices.filter(currency=subscription.currency).exists():
         return f"The plan {plan.plan_id} has no price in {subscription.currency}."
-    quantity = subscription.quantity
-    if quantity is not None and not plan.min_quantity <= quantity <= plan.max_quantity:
-        return (
-            f"The plan {plan.plan_id} takes {plan.min_quantity:,} to {plan.max_quantity:,} "
-            f"licenses; the subscription has {quantity:,}."
-        )
+    for quantity, what in (
+        (subscription.quantity, "has"),
+        (subscription.scheduled_quantity, "is set to renew with"),
+    ):
+        if quantity is not None and not plan.min_quantity <= quantity <= plan.max_quantity:
+            return (
+                f"The plan {plan.plan_id} takes {plan.min_quantity:,} to {plan.max_quantity:,} "
+                f"licenses; the subscription {what} {quantity:,}."
+            )
     return ""
 
 

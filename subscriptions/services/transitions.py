@@ -197,10 +197,7 @@ def cancel_quote(subscription: Subscription, now=None) -> CancelQuote:
 
     if subscription.activated_at is None or subscription.is_disabled:
         return quote(0, "pending" if subscription.is_pending else "none")
-    left = sum(
-        debit.remaining
-        for debit in Charge.objects.creditable(subscription.uuid, subscription.term_end)
-    )
+    left = Charge.objects.net_for_term(subscription.uuid, subscription.term_end)
     first_term = subscription.term_started_at == subscription.activated_at
     if first_term:
         if now - subscription.activated_at > FIRST_TERM_FULL_CREDIT:

@@ -401,3 +401,49 @@ def test_the_publisher_moves_a_subscription_to_another_plan_charging_the_differe
     assert client.get(f"{BASE}/{sub.uuid}{V}", headers=auth).json()["planId"] == "team"
     event = AuditEvent.objects.filter(verb="subscription.change_plan").first()
     assert event.actor_type == "publisher" and event.data["to"] in ("Team", sub.plan.name)
+
+
+def test_a_cancel_after_a_cheaper_plan_gives_back_no_more_than_was_paid(client, publisher, sub):
+    from django.db.models import Sum
+
+    PlanFactory(app=sub.plan.app, plan_id="lite", prices={"USD": 100})
+    sub = services.subscription_activate(subscription=sub, actor=Actor.system())
+    auth = bearer(publisher)
+    down = client.patch(
+        f"{BASE}/{sub.uuid}{V}", {"planId": "lite"}, content_type="application/json", headers=auth
+    )
+    assert down.status_code == 202
+    assert Charge.objects.get(kind=ChargeKind.CHANGE_PLAN).amount < 0
+    assert client.delete(f"{BASE}/{sub.uuid}{V}", headers=auth).status_code == 202
+    # Within 72 hours of activation all that was paid comes back: exactly that, no more.
+    assert Charge.objects.aggregate(net=Sum("amount"))["net"] == 0
+
+
+def test_a_plan_change_keeps_a_decrease_scheduled_for_the_renewal_within_the_new_plans_bounds(
+    client, publisher, sub
+):
+    import datetime
+
+    from django.utils import timezone
+
+    PlanFactory(app=sub.plan.app, plan_id="big", min_quantity=5, prices={"USD": 700})
+    began = timezone.now() - datetime.timedelta(days=10)
+    sub = services.subscription_activate(subscription=sub, actor=Actor.system(), now=began)
+    services.subscription_change_quantity(subscription=sub, quantity=3, actor=Actor.system())
+    sub.refresh_from_db()
+    assert sub.scheduled_quantity == 3
+    response = client.patch(
+        f"{BASE}/{sub.uuid}{V}",
+        {"planId": "big"},
+        content_type="application/json",
+        headers=bearer(publisher),
+    )
+    assert response.status_code == 400
+    assert "is set to renew with 3" in response.json()["error"]["message"]
+    strict = client.patch(
+        f"{BASE}/{sub.uuid}{V}",
+        {"quantity": "6"},
+        content_type="application/json",
+        headers=bearer(publisher),
+    )
+    assert strict.status_code == 400  # a number, not a string
