@@ -27,6 +27,7 @@ FORMS = (FORM, "multipart/form-data")  # what request.POST parses
 
 
 def api_error(status: int, code: str, message: str, **headers) -> JsonResponse:
+    """An API refusal as every /api/ answer gives it (the Fulfillment API's too)."""
     return JsonResponse(
         {"error": {"code": code, "message": message}}, status=status, headers=headers
     )
@@ -47,7 +48,7 @@ def oauth_token(request):
         return api_error(405, "MethodNotAllowed", "Use POST.", Allow="POST")
     if request.content_type not in FORMS:
         return api_error(400, "invalid_request", f"Send the fields form-encoded ({FORM}).")
-    if _length(request) > MAX_BODY:
+    if request_length(request) > MAX_BODY:
         return api_error(413, "invalid_request", "The request is too large.")
     try:
         fields = request.POST
@@ -73,7 +74,8 @@ def oauth_token(request):
     )
 
 
-def _length(request) -> int:
+def request_length(request) -> int:
+    """The body's length the request declares (0 when it says nothing sensible)."""
     try:
         return int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:

@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from pydantic import BaseModel, ValidationError
 
+from publishers.api import api_error, request_length
 from publishers.credentials import publisher_for_token
 
 API_VERSION = "2018-08-31"
@@ -46,18 +47,13 @@ def _answer(response, request_id: str, correlation_id: str):
 
 
 def error_response(error: ApiError) -> JsonResponse:
-    body = {"error": {"code": error.code, "message": error.message}}
-    return JsonResponse(body, status=error.status)
+    return api_error(error.status, error.code, error.message)
 
 
 def body_of(request, schema: type[BaseModel]) -> BaseModel:
     """The request's JSON body, checked by `schema` (400 with what is wrong)."""
     too_large = ApiError(413, "PayloadTooLarge", "The body is too large.")
-    try:
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        declared = 0
-    if declared > MAX_BODY:
+    if request_length(request) > MAX_BODY:
         raise too_large
     try:
         body = request.body
