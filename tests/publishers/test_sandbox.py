@@ -30,8 +30,22 @@ def test_its_pages_are_not_there_unless_enabled(client, settings):
     page = client.get("/sandbox-publisher/quillfeather/")
     assert page.status_code == 200 and "Manage in publisher's portal" in page.content.decode()
     assert client.get("/sandbox-publisher/nobody/").status_code == 404
-    odd = client.get("/sandbox-publisher/quillfeather/", {"token": "abc\r\nX-Evil: 1"})
-    assert odd.status_code == 400 and "Something went wrong" in odd.content.decode()
+    unreachable = client.get("/sandbox-publisher/quillfeather/", {"token": "abc"})
+    assert unreachable.status_code == 400  # the marketplace's API can't be reached here
+    assert "Something went wrong" in unreachable.content.decode()
+
+
+def test_its_client_refuses_a_header_http_cannot_carry_without_sending_anything():
+    """A token with CR/LF (a crafted landing link) would split the request's headers:
+    http.client refuses it before connecting, and the client says so as an ApiFailure."""
+    from urllib.request import Request
+
+    from publishers.sandbox.client import ApiFailure, Fulfillment
+
+    api = Fulfillment("http://127.0.0.1:9/api", "id", "secret")  # nothing listens on 9
+    bad = Request("http://127.0.0.1:9/api/saas/x", headers={"x-ms-marketplace-token": "a\r\nb"})
+    with pytest.raises(ApiFailure, match="can't be sent"):
+        api._send(bad)
 
 
 def test_the_demo_catalogs_publishers_land_on_the_sandbox_of_this_portal(tenant, settings):
