@@ -263,7 +263,7 @@ def test_the_admin_makes_a_secret_shown_once_and_revokes_it(login, publisher):
     )
     assert made.status_code == 200 and "no-store" in made["Cache-Control"]
     assert "messages" not in made.cookies  # the secret is in this page only
-    [secret] = re.findall(r"<code>(pss_[^<]+)</code>", made.content.decode())
+    [secret] = re.findall(r'value="(pss_[^"]+)"', made.content.decode())
     assert services.token_issue(client_id=str(publisher.client_id), client_secret=secret)
     page = client.get(f"/admin/publishers/publisher/{publisher.pk}/change/").content.decode()
     assert secret not in page and str(publisher.client_id) in page
