@@ -2,6 +2,7 @@
 names: one layer checks what comes in and shapes what goes out."""
 
 import datetime
+from typing import Literal
 
 from pydantic import (
     BaseModel,
@@ -44,6 +45,23 @@ class PatchIn(Wire):
         if (self.plan_id is None) == (self.quantity is None):
             raise ValueError("give planId or quantity, not both")
         return self
+
+
+class OperationPatchIn(Wire):
+    """`PATCH .../operations/{id}`: the publisher's answer. planId and quantity may come
+    along (Microsoft's sample sends the quantity as a string of digits): when they do, they
+    must be the operation's."""
+
+    status: Literal["Success", "Failure"]
+    plan_id: str | None = Field(default=None, min_length=1, max_length=50)
+    quantity: StrictInt | None = Field(default=None, ge=1, le=MAX_SEATS)
+
+    @field_validator("quantity", mode="before")
+    @classmethod
+    def _digits_are_a_number(cls, value):
+        if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 6:
+            return int(value)
+        return value
 
 
 class Identity(Wire):

@@ -22,6 +22,7 @@ from .schemas import (
     ActivateIn,
     Identity,
     OperationOut,
+    OperationPatchIn,
     OperationsOut,
     PatchIn,
     PlanOut,
@@ -266,9 +267,7 @@ def operation_list(request, subscription_id):
     return json_of(OperationsOut(operations=operations))
 
 
-@endpoint("GET")
-def operation_detail(request, subscription_id, operation_id):
-    subscription = find(request, subscription_id)
+def find_operation(subscription, operation_id: str):
     try:
         key = uuid.UUID(operation_id)
     except ValueError:
@@ -277,7 +276,35 @@ def operation_detail(request, subscription_id, operation_id):
     if operation is None:
         raise ApiError(404, "NotFound", "No such operation.")
     operation.subscription = subscription
-    return json_of(operation_out(operation))
+    return operation
+
+
+@endpoint("GET", "PATCH")
+def operation_detail(request, subscription_id, operation_id):
+    """GET: the operation. PATCH: the publisher's answer to one waiting InProgress: Success
+    or Failure; 409 when a newer operation has completed, 400 when it waits for none."""
+    if request.method != "PATCH":
+        return json_of(operation_out(find_operation(find(request, subscription_id), operation_id)))
+    body = body_of(request, OperationPatchIn)
+    with transaction.atomic():
+        subscription = find(request, subscription_id, own(request).select_for_update(of=("self",)))
+        operation = find_operation(subscription, operation_id)
+        if (body.plan_id or operation.plan_id, body.quantity or operation.quantity) != (
+            operation.plan_id,
+            operation.quantity,
+        ):
+            raise ApiError(
+                400,
+                "BadRequest",
+                f"planId and quantity, when given, must be the operation's: "
+                f"{operation.plan_id!r} and {operation.quantity}.",
+            )
+        try:
+            services.operation_answer(operation=operation, succeeded=body.status == "Success")
+        except services.OperationRefused as refused:
+            status, code = (409, "Conflict") if refused.conflict else (400, "BadRequest")
+            raise ApiError(status, code, str(refused)) from None
+    return HttpResponse(status=200)
 
 
 PAGE_SIZE = 100

@@ -18,7 +18,7 @@ from .changes import (
 )
 from .common import ChangeRefused
 from .handoff import landing_url, marketplace_token_issue, subscription_for_marketplace_token
-from .operations import operation_record
+from .operations import OperationRefused, operation_answer, operation_record
 from .proposals import ProposalRefused, proposal_accept, proposal_decline
 from .purchase import PurchaseRefused, subscription_buy
 from .transitions import (
@@ -42,12 +42,14 @@ __all__ = [
     "CancelQuote",
     "ChangeRefused",
     "NotDue",
+    "OperationRefused",
     "ProposalRefused",
     "PurchaseRefused",
     "QuantityQuote",
     "cancel_quote",
     "landing_url",
     "marketplace_token_issue",
+    "operation_answer",
     "operation_record",
     "plan_change_refusal",
     "proposal_accept",

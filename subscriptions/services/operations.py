@@ -1,5 +1,6 @@
 """Operations as the Fulfillment API reports them (models/operation.py)."""
 
+from django.db.models import Q
 from django.utils import timezone
 
 from ..models import Operation, OperationSource, OperationStatus, Subscription
@@ -26,3 +27,43 @@ def operation_record(
         created_at=now,
         updated_at=now,
     )
+
+
+class OperationRefused(Exception):
+    """The publisher's answer to an operation can't be taken: `conflict` when a newer
+    operation of the subscription has already completed (409), else it is not waiting for an
+    answer (400)."""
+
+    def __init__(self, message: str, *, conflict: bool = False):
+        super().__init__(message)
+        self.conflict = conflict
+
+
+def operation_answer(*, operation: Operation, succeeded: bool, now=None) -> Operation:
+    """The publisher accepts (`succeeded`) or refuses an operation waiting InProgress for its
+    answer. Call it in a transaction, with the operation's subscription locked: the rows it
+    reads are then its own until the commit.
+
+    A newer completed operation of the same subscription wins (the reference's order of
+    checks: the conflict first, then the status). What an accepted customer change then does
+    (it takes effect; a refused one doesn't) belongs here, after the status moves: it comes
+    with the "Webhooks and operations" issue, which makes those InProgress operations."""
+    now = now or timezone.now()
+    newer_done = (
+        Operation.objects.filter(subscription_id=operation.subscription_id)
+        .filter(
+            Q(created_at__gt=operation.created_at)
+            | Q(created_at=operation.created_at, pk__gt=operation.pk)
+        )
+        .exclude(status__in=(OperationStatus.NOT_STARTED, OperationStatus.IN_PROGRESS))
+    )
+    if newer_done.exists():
+        raise OperationRefused(
+            "A newer operation of this subscription has already completed.", conflict=True
+        )
+    if operation.status != OperationStatus.IN_PROGRESS:
+        raise OperationRefused(f"The operation is {operation.status}, not InProgress.")
+    operation.status = OperationStatus.SUCCEEDED if succeeded else OperationStatus.FAILED
+    operation.updated_at = now
+    operation.save(update_fields=["status", "updated_at"])
+    return operation

@@ -447,3 +447,98 @@ def test_a_plan_change_keeps_a_decrease_scheduled_for_the_renewal_within_the_new
         headers=bearer(publisher),
     )
     assert strict.status_code == 400  # a number, not a string
+
+
+def _waiting(sub, quantity=6, *, minutes_ago=0):
+    """A customer's change waiting for the publisher's answer, as the "Webhooks and
+    operations" issue will make them."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from subscriptions.models import Operation, OperationSource, OperationStatus
+
+    moment = timezone.now() - timedelta(minutes=minutes_ago)
+    return Operation.objects.create(
+        subscription=sub,
+        action="ChangeQuantity",
+        status=OperationStatus.IN_PROGRESS,
+        source=OperationSource.CUSTOMER,
+        plan_id=sub.plan.plan_id,
+        quantity=quantity,
+        created_at=moment,
+        updated_at=moment,
+    )
+
+
+def test_the_publisher_answers_a_waiting_operation_once(client, publisher, sub):
+    sub = services.subscription_activate(subscription=sub, actor=Actor.system())
+    auth = bearer(publisher)
+    operation = _waiting(sub)
+    url = f"{BASE}/{sub.uuid}/operations/{operation.uuid}{V}"
+    listed = client.get(f"{BASE}/{sub.uuid}/operations{V}", headers=auth).json()["operations"]
+    assert [(o["id"], o["status"], o["quantity"]) for o in listed] == [
+        (str(operation.uuid), "InProgress", 6)
+    ]
+    other = client.patch(
+        url,
+        {"status": "Success"},
+        content_type="application/json",
+        headers=bearer(PublisherFactory()),
+    )
+    assert other.status_code == 404
+    # Microsoft's sample sends the quantity as a string; a wrong one is refused.
+    wrong = client.patch(
+        url,
+        {"status": "Success", "planId": "team", "quantity": "7"},
+        content_type="application/json",
+        headers=auth,
+    )
+    assert (
+        wrong.status_code == 400 and "must be the operation's" in wrong.json()["error"]["message"]
+    )
+    for body in ({"status": "Done"}, {}, {"status": "Success", "quantity": 0}):
+        refused = client.patch(url, body, content_type="application/json", headers=auth)
+        assert refused.status_code == 400, body
+    operation.refresh_from_db()
+    assert operation.status == "InProgress"
+
+    answered = client.patch(
+        url,
+        {"status": "Success", "planId": "team", "quantity": "6"},
+        content_type="application/json",
+        headers=auth,
+    )
+    assert answered.status_code == 200
+    assert client.get(url, headers=auth).json()["status"] == "Succeeded"
+    assert client.get(f"{BASE}/{sub.uuid}/operations{V}", headers=auth).json() == {"operations": []}
+    again = client.patch(url, {"status": "Failure"}, content_type="application/json", headers=auth)
+    assert again.status_code == 400 and again.json()["error"]["code"] == "BadRequest"
+    operation.refresh_from_db()
+    assert operation.status == "Succeeded"
+
+
+def test_a_newer_completed_operation_makes_an_older_answer_a_conflict(client, publisher, sub):
+    sub = services.subscription_activate(subscription=sub, actor=Actor.system())
+    auth = bearer(publisher)
+    older = _waiting(sub, 6, minutes_ago=5)
+    newer = _waiting(sub, 7)
+    assert (
+        client.patch(
+            f"{BASE}/{sub.uuid}/operations/{newer.uuid}{V}",
+            {"status": "Failure"},
+            content_type="application/json",
+            headers=auth,
+        ).status_code
+        == 200
+    )
+    late = client.patch(
+        f"{BASE}/{sub.uuid}/operations/{older.uuid}/{V}",
+        {"status": "Success"},
+        content_type="application/json",
+        headers=auth,
+    )
+    assert late.status_code == 409 and late.json()["error"]["code"] == "Conflict"
+    older.refresh_from_db()
+    newer.refresh_from_db()
+    assert (older.status, newer.status) == ("InProgress", "Failed")
