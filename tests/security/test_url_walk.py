@@ -49,6 +49,7 @@ PUBLIC = {
     "webhooks/stripe": (405, "Stripe's events: POST only, each verified by its signature"),
     "api/oauth2/token": (405, "publishers' OAuth client credentials: POST only, rate-limited"),
     "api/oauth2/token/": (405, "the same, with the trailing slash publishers' clients send"),
+    "api/openapi.json": (200, "the publisher API's OpenAPI document: public, as its docs are"),
     "api/<path:rest>": (404, "any other path under /api/: a JSON 404"),
     "go/apps/<uuid:subscription_uuid>/": (
         302,
