@@ -328,6 +328,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "publishers.tasks.warn_expiring_secrets",
         "schedule": crontab(minute=30, hour=0),
     },
+    "marketplace-token-purge": {  # landing-page tokens past their 24 hours (daily, UTC)
+        "task": "subscriptions.tasks.purge_marketplace_tokens",
+        "schedule": crontab(minute=45, hour=0),
+    },
 }
 
 LOGGING = {

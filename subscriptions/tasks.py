@@ -1,6 +1,8 @@
 """Background work of subscriptions: the daily lifecycle sweep, fanned out over workers,
 and the lifecycle e-mails it records (`send_notice`). Tasks are thin: they take ids.
 
+`purge_marketplace_tokens` (Celery beat, daily) deletes expired landing-page tokens.
+
 `lifecycle_sweep` (Celery beat, daily) takes the oldest day not yet swept, sends one
 `lifecycle_chunk` task per chunk of the subscriptions due that day (each task's id says the
 day and the chunk), then `lifecycle_finish`, which waits until nothing of the day is due any
@@ -20,7 +22,7 @@ from django.utils import timezone
 from .models import Notice
 from .models.notice import CLAIM_LEASE
 from .notices import notice_email, notices_send
-from .services import sweep
+from .services import marketplace_tokens_purge, sweep
 from .services.common import utc_day
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,12 @@ FIRST_LOOK = 5  # seconds after the chunks are sent: lifecycle_finish's first lo
 FINISH_EVERY = 10  # seconds between its later looks at what is left
 FINISH_TRIES = 720  # two hours of them; the next day's sweep takes the day up again
 RESEND_EVERY = 30  # a chunk still due after this many looks (5 minutes) is sent again
+
+
+@shared_task(acks_late=True)
+def purge_marketplace_tokens() -> int:
+    """Delete expired marketplace tokens (Celery beat, daily)."""
+    return marketplace_tokens_purge()
 
 
 def _send_chunks(day: datetime.date, chunks) -> None:

@@ -17,7 +17,12 @@ from .changes import (
     subscription_set_auto_renew,
 )
 from .common import ChangeRefused
-from .handoff import landing_url, marketplace_token_issue, subscription_for_marketplace_token
+from .handoff import (
+    landing_url,
+    marketplace_token_issue,
+    marketplace_tokens_purge,
+    subscription_for_marketplace_token,
+)
 from .operations import OperationRefused, operation_answer, operation_record
 from .proposals import ProposalRefused, proposal_accept, proposal_decline
 from .purchase import PurchaseRefused, subscription_buy
@@ -49,6 +54,7 @@ __all__ = [
     "cancel_quote",
     "landing_url",
     "marketplace_token_issue",
+    "marketplace_tokens_purge",
     "operation_answer",
     "operation_record",
     "plan_change_refusal",

@@ -11,6 +11,24 @@ from portal.audit import Actor, audit_record
 from ..models import MarketplaceToken, Subscription
 from ..models.marketplace_token import LIFETIME, new_marketplace_token, token_hash
 
+PURGE_BATCH = 5_000
+
+
+def marketplace_tokens_purge(*, now=None, batch: int = PURGE_BATCH) -> int:
+    """Delete the marketplace tokens that expired (they resolve to nothing any more), a
+    batch at a time so no delete holds many rows; how many went. Daily, by Celery beat."""
+    now = now or timezone.now()
+    gone = 0
+    while True:
+        ids = list(
+            MarketplaceToken.objects.filter(expires_at__lte=now)
+            .order_by("pk")
+            .values_list("pk", flat=True)[:batch]
+        )
+        if not ids:
+            return gone
+        gone += MarketplaceToken.objects.filter(pk__in=ids).delete()[0]
+
 
 def marketplace_token_issue(*, subscription: Subscription, actor: Actor, now=None) -> str:
     """A new marketplace token bound to the subscription and its app's publisher, valid 24

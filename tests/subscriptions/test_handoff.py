@@ -135,3 +135,18 @@ def test_the_purchase_email_has_the_set_up_link(
     assert f"http://testserver{handoff_url(sub)}" in email.body
     assert "Set up account now" in email.body
     assert not MarketplaceToken.objects.exists()  # the e-mail's link makes none
+
+
+def test_the_daily_purge_deletes_only_expired_tokens(sub):
+    from subscriptions import tasks
+
+    day_ago = timezone.now() - datetime.timedelta(hours=25)
+    for _ in range(5):
+        services.marketplace_token_issue(subscription=sub, actor=Actor.system(), now=day_ago)
+    fresh = services.marketplace_token_issue(subscription=sub, actor=Actor.system())
+    assert services.marketplace_tokens_purge(batch=2) == 5  # in three batches
+    assert list(MarketplaceToken.objects.values_list("token_hash", flat=True)) == [
+        token_hash(fresh)
+    ]
+    assert services.subscription_for_marketplace_token(fresh, publisher=sub.plan.app.publisher)
+    assert tasks.purge_marketplace_tokens.delay().get() == 0
