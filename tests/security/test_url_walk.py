@@ -2,6 +2,9 @@
 
 Under /t/<tenant_slug>/: anonymous callers are sent to log in, and a member of another
 tenant gets 404 for GET and POST, with and without htmx headers, and nothing changes.
+Under /api/saas/ (the Fulfillment API): another publisher's bearer token gets 404 on
+subscription and operation URLs with every method, 400 at resolve, only its own in the
+list, and nothing changes.
 Every other pattern must stand in PUBLIC with its anonymous status and the reason.
 A pattern with a URL argument that has no sample value fails, so no new URL escapes.
 """
@@ -14,15 +17,21 @@ from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from billing.models import BillingProfileRole
+from portal.audit import Actor
 from portal.models import Invitation, Membership, Role
 from portal.regions import CURRENCIES
-from subscriptions.models import Proposal, ProposalLine, Subscription
+from publishers import services as publisher_services
+from publishers.credentials import token_for
+from publishers.models import PublisherSecret
+from subscriptions import services
+from subscriptions.models import OperationAction, Proposal, ProposalLine, Subscription
 from tests.factories import (
     BillingProfileFactory,
     BillingProfileRoleFactory,
     InvitationFactory,
     MembershipFactory,
     PlanFactory,
+    PublisherFactory,
     SubscriptionFactory,
 )
 
@@ -110,6 +119,14 @@ def subscription(tenant):
     return SubscriptionFactory(billing_profile=profile_role(tenant).profile, plan=plan)
 
 
+def operation(tenant):
+    """An operation of the sample subscription (the same one each time)."""
+    sample = subscription(tenant)
+    return sample.operations.first() or services.operation_record(
+        subscription=sample, action=OperationAction.CHANGE_QUANTITY
+    )
+
+
 def proposal(tenant):
     """An open proposal to the tenant, of the sample plan (the same one each time)."""
     existing = Proposal.objects.filter(tenant=tenant).first()
@@ -142,7 +159,7 @@ SAMPLE_VALUES = {
     "subscription_id": lambda tenant: subscription(tenant).uuid,
     "slug": lambda tenant: "quillfeather",
     "rest": lambda tenant: "saas/nowhere",
-    "operation_id": lambda tenant: "00000000-0000-0000-0000-000000000000",
+    "operation_id": lambda tenant: operation(tenant).uuid,
     "proposal_uuid": lambda tenant: proposal(tenant).uuid,
     "uidb64": lambda tenant: "MQ",
     "token": lambda tenant: "set-password",
@@ -259,3 +276,55 @@ def test_every_other_pattern_is_listed_as_public(client, tenant, admin, route):
         pytest.fail(f"{route!r} is neither under /t/<slug>/ nor listed in PUBLIC with a reason")
     assert reason
     assert client.get(sample_url(route, tenant)).status_code == expected, route
+
+
+API_PREFIX = "api/saas/"
+API_ROUTES = [r for r in ROUTES if r.startswith(API_PREFIX)]
+
+
+def api_url(route, tenant) -> str:
+    """The API route with sample values; its optional trailing slash left out."""
+    return sample_url(route.removesuffix("/?"), tenant) + "?api-version=2018-08-31"
+
+
+def bearer(publisher) -> dict:
+    publisher_services.publisher_secret_create(publisher=publisher, actor=Actor.system())
+    secret = PublisherSecret.objects.filter(publisher=publisher).latest("created_at")
+    return {"Authorization": f"Bearer {token_for(secret)}"}
+
+
+@pytest.mark.parametrize("route", API_ROUTES)
+def test_another_publishers_token_finds_nothing_and_changes_nothing(client, tenant, route):
+    url = api_url(route, tenant)
+    sample = subscription(tenant)
+    owner = bearer(sample.plan.app.publisher)
+    assert client.get(url, headers=owner).status_code in {200, 405}, "the sample is its own"
+    other = PublisherFactory()
+    own = SubscriptionFactory(
+        billing_profile=sample.billing_profile, plan=PlanFactory(app__publisher=other)
+    )
+    token = services.marketplace_token_issue(subscription=sample, actor=Actor.system())
+    headers = {**bearer(other), "x-ms-marketplace-token": token}
+    before = snapshot()
+    statuses = {}
+    bodies = {
+        "post": {"planId": sample.plan.plan_id, "quantity": sample.quantity},
+        "patch": {"quantity": 6, "status": "Success"},
+        "delete": None,
+    }
+    for method in ("get", "post", "patch", "delete"):
+        call = getattr(client, method)
+        response = call(url, bodies.get(method), content_type="application/json", headers=headers)
+        statuses[method] = response.status_code
+        assert response["Content-Type"] == "application/json", (method, url)
+        if method == "get" and response.status_code == 200:
+            listed = [found["id"] for found in response.json()["subscriptions"]]
+            assert listed == [str(own.uuid)], "the list holds only the caller's own"
+    assert snapshot() == before
+    if route.startswith(f"{API_PREFIX}subscriptions/resolve"):
+        assert statuses["post"] == 400, statuses
+    elif route.startswith(f"{API_PREFIX}subscriptions/?"):
+        assert statuses["get"] == 200, statuses
+    else:
+        found = set(statuses.values())
+        assert 404 in found and found <= {404, 405}, (url, statuses)
