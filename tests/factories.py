@@ -149,3 +149,16 @@ class SubscriptionFactory(factory.django.DjangoModelFactory):
     unit_amount = 400
     currency = factory.LazyAttribute(lambda s: s.billing_profile.currency)
     bought_via = BoughtVia.DIRECT
+
+
+def bearer(publisher) -> dict:
+    """The Authorization header of a Fulfillment API call by `publisher`, with a new secret's
+    token."""
+    from portal.audit import Actor
+    from publishers.credentials import token_for
+    from publishers.models import PublisherSecret
+    from publishers.services import publisher_secret_create
+
+    publisher_secret_create(publisher=publisher, actor=Actor.system())
+    secret = PublisherSecret.objects.filter(publisher=publisher).latest("created_at")
+    return {"Authorization": f"Bearer {token_for(secret)}"}

@@ -20,9 +20,6 @@ from billing.models import BillingProfileRole
 from portal.audit import Actor
 from portal.models import Invitation, Membership, Role
 from portal.regions import CURRENCIES
-from publishers import services as publisher_services
-from publishers.credentials import token_for
-from publishers.models import PublisherSecret
 from subscriptions import services
 from subscriptions.models import OperationAction, Proposal, ProposalLine, Subscription
 from tests.factories import (
@@ -33,6 +30,7 @@ from tests.factories import (
     PlanFactory,
     PublisherFactory,
     SubscriptionFactory,
+    bearer,
 )
 
 TENANT_PREFIX = "t/<slug:tenant_slug>/"
@@ -285,12 +283,6 @@ API_ROUTES = [r for r in ROUTES if r.startswith(API_PREFIX)]
 def api_url(route, tenant) -> str:
     """The API route with sample values; its optional trailing slash left out."""
     return sample_url(route.removesuffix("/?"), tenant) + "?api-version=2018-08-31"
-
-
-def bearer(publisher) -> dict:
-    publisher_services.publisher_secret_create(publisher=publisher, actor=Actor.system())
-    secret = PublisherSecret.objects.filter(publisher=publisher).latest("created_at")
-    return {"Authorization": f"Bearer {token_for(secret)}"}
 
 
 @pytest.mark.parametrize("route", API_ROUTES)

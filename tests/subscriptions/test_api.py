@@ -10,9 +10,6 @@ import pytest
 from billing.models import Charge, ChargeKind
 from portal.audit import Actor
 from portal.models import AuditEvent
-from publishers import services as publisher_services
-from publishers.credentials import token_for
-from publishers.models import PublisherSecret
 from subscriptions import services
 from subscriptions.lifecycle import Status
 from subscriptions.models import Subscription
@@ -22,6 +19,7 @@ from tests.factories import (
     PlanFactory,
     PublisherFactory,
     SubscriptionFactory,
+    bearer,
 )
 
 pytestmark = pytest.mark.django_db
@@ -40,12 +38,6 @@ def sub(tenant, admin, publisher):
     plan = PlanFactory(app=app, plan_id="team", prices={"USD": 900})
     profile = BillingProfileFactory(tenant=tenant)
     return SubscriptionFactory(billing_profile=profile, plan=plan, bought_by=admin, unit_amount=900)
-
-
-def bearer(publisher) -> dict:
-    publisher_services.publisher_secret_create(publisher=publisher, actor=Actor.system())
-    secret = PublisherSecret.objects.filter(publisher=publisher).latest("created_at")
-    return {"Authorization": f"Bearer {token_for(secret)}"}
 
 
 def marketplace_token(sub) -> str:

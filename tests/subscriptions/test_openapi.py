@@ -12,9 +12,6 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 
 from portal.audit import Actor
-from publishers import services as publisher_services
-from publishers.credentials import token_for
-from publishers.models import PublisherSecret
 from subscriptions import services
 from subscriptions.api.openapi import document
 from tests.factories import (
@@ -23,6 +20,7 @@ from tests.factories import (
     PlanFactory,
     PublisherFactory,
     SubscriptionFactory,
+    bearer,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -52,11 +50,9 @@ def api(live_server, settings, tenant, admin):
     ]
     for sub in subs[1:]:
         services.subscription_activate(subscription=sub, actor=Actor.system())
-    publisher_services.publisher_secret_create(publisher=publisher, actor=Actor.system())
-    secret = PublisherSecret.objects.get(publisher=publisher)
     return {
         "base_url": f"{live_server.url}/api",
-        "headers": {"Authorization": f"Bearer {token_for(secret)}"},
+        "headers": bearer(publisher),
         "ids": [str(sub.uuid) for sub in subs],
     }
 
