@@ -124,12 +124,16 @@ def resolve(request):
     token = request.headers.get("x-ms-marketplace-token", "")
     if not token:
         raise ApiError(400, "BadRequest", "The x-ms-marketplace-token header is missing.")
+    refused = ApiError(
+        400, "BadRequest", "The marketplace token is malformed, expired or not yours."
+    )
     subscription = services.subscription_for_marketplace_token(token, publisher=request.publisher)
     if subscription is None:
-        raise ApiError(
-            400, "BadRequest", "The marketplace token is malformed, expired or not yours."
-        )
-    subscription = find(request, str(subscription.uuid))
+        raise refused
+    try:  # among the caller's own: not when the app has moved to another publisher since
+        subscription = find(request, str(subscription.uuid))
+    except ApiError:
+        raise refused from None
     return json_of(
         ResolveOut(
             id=str(subscription.uuid),
@@ -314,14 +318,16 @@ _LIST_SALT = "subscriptions.api.list"
 @endpoint("GET")
 def subscription_list(request):
     """Every status, 100 a page in a stable order; `@nextLink` carries the next page's
-    continuationToken (opaque and signed: the last id seen), absent on the last page. Each
-    page is one keyset query, however far in."""
+    continuationToken (opaque and signed: the caller and the last id seen), absent on the
+    last page. Each page is one keyset query, however far in."""
     rows = own(request).order_by("pk")
     if token := request.GET.get("continuationToken"):
-        try:
-            after = signing.loads(token, salt=_LIST_SALT)
-        except signing.BadSignature:
-            raise ApiError(400, "BadRequest", "The continuationToken is not valid.") from None
+        try:  # the caller's own: another publisher's token is no token
+            publisher_pk, after = signing.loads(token, salt=_LIST_SALT)
+        except (signing.BadSignature, TypeError, ValueError):
+            publisher_pk = None
+        if publisher_pk != request.publisher.pk:
+            raise ApiError(400, "BadRequest", "The continuationToken is not valid.")
         rows = rows.filter(pk__gt=int(after))
     page = list(rows[: PAGE_SIZE + 1])
     more, page = len(page) > PAGE_SIZE, page[:PAGE_SIZE]
@@ -335,7 +341,9 @@ def subscription_list(request):
         query = urlencode(
             {
                 "api-version": API_VERSION,
-                "continuationToken": signing.dumps(page[-1].pk, salt=_LIST_SALT),
+                "continuationToken": signing.dumps(
+                    [request.publisher.pk, page[-1].pk], salt=_LIST_SALT, compress=True
+                ),
             }
         )
         body["@nextLink"] = f"{settings.PORTAL_BASE_URL}/api/saas/subscriptions?{query}"

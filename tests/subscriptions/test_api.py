@@ -87,6 +87,20 @@ def test_resolve_refuses_a_missing_forged_or_another_publishers_token(client, pu
         assert response.json()["error"]["code"] == "BadRequest"
 
 
+def test_a_token_of_an_app_that_moved_to_another_publisher_resolves_for_neither(
+    client, publisher, sub
+):
+    token = marketplace_token(sub)
+    app = sub.plan.app
+    app.publisher = PublisherFactory()
+    app.save()
+    for caller in (publisher, app.publisher):
+        response = client.post(
+            f"{BASE}/resolve{V}", headers={**bearer(caller), "x-ms-marketplace-token": token}
+        )
+        assert response.status_code == 400, caller
+
+
 def test_activate_with_the_purchases_plan_and_quantity_starts_billing(client, publisher, sub):
     auth = bearer(publisher)
     wrong = [
@@ -229,6 +243,11 @@ def test_the_list_pages_every_status_by_nextlink_and_holds_only_the_callers_own(
     assert client.get(f"{BASE}/{V}", headers=auth).status_code == 200  # the trailing slash
     forged = client.get(f"{BASE}{V}&continuationToken=abc", headers=auth)
     assert forged.status_code == 400 and forged.json()["error"]["code"] == "BadRequest"
+    first_next = client.get(f"{BASE}{V}", headers=auth).json()["@nextLink"]
+    theirs = client.get(
+        first_next.removeprefix("https://portal.example"), headers=bearer(PublisherFactory())
+    )
+    assert theirs.status_code == 400  # another publisher's continuationToken is none of its
 
 
 def test_available_plans_are_the_apps_plans_the_customer_can_see(client, publisher, sub, tenant):
