@@ -7,6 +7,7 @@ app_name = "sandbox"
 
 urlpatterns = [
     path("<slug:slug>/", views.landing, name="landing"),
+    path("<slug:slug>/subscriptions/", views.subscription_list, name="subscriptions"),
 ]
 
 

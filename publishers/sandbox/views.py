@@ -1,14 +1,19 @@
 """The sandbox publisher's pages: the landing page the marketplace sends admins to (resolve
-the token, show the purchase, Activate), all through the Fulfillment API over HTTP."""
+the token, show the purchase, Activate) and its list of subscriptions (change the plan or
+the quantity, cancel), all through the Fulfillment API over HTTP."""
 
+import datetime
 import functools
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
+from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from .client import ApiFailure, Fulfillment
+from .forms import ChangeForm
 from .models import SandboxPublisher
 
 
@@ -60,3 +65,142 @@ def landing(request, slug):
         context["failure"] = failure
         return render(request, "sandbox/landing.html", context, status=400)
     return render(request, "sandbox/landing.html", context)
+
+
+STATUS_WORDS = {
+    "PendingFulfillmentStart": "Waiting for set-up",
+    "Subscribed": "Active",
+    "Suspended": "Suspended",
+    "Unsubscribed": "Ended",
+}
+TERM_WORDS = {"P1M": "monthly", "P1Y": "yearly"}
+PLAN_CALLS = 8  # listAvailablePlans calls in flight at once for one page
+
+
+@sandbox_only
+@require_http_methods(["GET", "POST"])
+def subscription_list(request, slug):
+    """The publisher's subscriptions, 100 a page (`?next=` carries the API's
+    continuationToken, which only the API checks). A POST makes one change through the API,
+    then comes back here with what the API answered; a refusal shows its message (400)."""
+    publisher = get_object_or_404(SandboxPublisher, slug=slug)
+    api = client_of(publisher)
+    if request.method == "GET":
+        return _subscription_page(request, publisher, api)
+    form = ChangeForm(request.POST)
+    if not form.is_valid():
+        refusal = f"{form.refusal()} Nothing changed."
+        return _subscription_page(request, publisher, api, refusal=refusal)
+    try:
+        location = _change(api, form.cleaned_data)
+    except ApiFailure as failure:
+        return _subscription_page(request, publisher, api, refusal=_answered(failure))
+    messages.success(request, _operation_words(api, location))
+    return redirect(request.get_full_path())
+
+
+def _change(api: Fulfillment, data: dict) -> str:
+    """The Operation-Location of the change the form asks for."""
+    subscription = str(data["subscription"])
+    if data["action"] == "plan":
+        return api.change_plan(subscription, data["plan"])
+    if data["action"] == "quantity":
+        return api.change_quantity(subscription, data["quantity"])
+    return api.unsubscribe(subscription)
+
+
+def _answered(failure: ApiFailure) -> str:
+    message = str(failure.message)
+    message = message if message.endswith(".") else f"{message}."
+    if not failure.status:  # no answer: the change may have been made or not
+        return f"{message} Look at the list below to see whether it was made."
+    return f"The marketplace refused it ({failure.status}): {message} Nothing changed."
+
+
+def _operation_words(api: Fulfillment, location: str) -> str:
+    """What the marketplace says of the change, read from its Operation-Location."""
+    try:
+        operation = api.operation(location)
+    except ApiFailure as failure:
+        return f"The marketplace took the change, but its operation can't be read: {failure}"
+    done = {
+        "ChangePlan": f"Plan changed to {operation.get('planId')}",
+        "ChangeQuantity": f"Quantity changed to {operation.get('quantity')}",
+        "Unsubscribe": "Subscription canceled",
+    }.get(operation.get("action"), operation.get("action"))
+    return f"{done}: operation {operation.get('id')} {operation.get('status')}"
+
+
+def _subscription_page(request, publisher, api, *, refusal=""):
+    context = {"publisher": publisher, "refusal": refusal}
+    continuation = request.GET.get("next") or None
+    try:
+        subscriptions, context["next"] = api.subscription_page(continuation)
+        context["rows"] = _rows(api, subscriptions)
+    except ApiFailure as failure:
+        context["failure"] = failure
+    context["later_page"] = continuation is not None
+    status = 400 if refusal or "failure" in context else 200
+    return render(request, "sandbox/subscription_list.html", context, status=status)
+
+
+def _rows(api: Fulfillment, subscriptions: list) -> list[dict]:
+    """Each subscription with what the page shows of it, and for an active one the plans it
+    may move to. The plans are asked once per app and customer (a customer sees the same
+    plans for all its subscriptions of an app), a few calls at a time, and name the plans
+    of the others too."""
+    wanted = {}
+    for subscription in subscriptions:
+        if subscription.get("saasSubscriptionStatus") == "Subscribed":
+            wanted.setdefault(_plans_key(subscription), subscription["id"])
+    plans_of = {}
+    if wanted:
+        api.token()  # once, before the calls share it
+
+        def plans_or_failure(subscription_id):
+            try:
+                return api.available_plans(subscription_id)
+            except ApiFailure as failure:
+                return failure
+
+        with ThreadPoolExecutor(max_workers=min(PLAN_CALLS, len(wanted))) as pool:
+            plans_of = dict(zip(wanted, pool.map(plans_or_failure, wanted.values()), strict=True))
+    rows = []
+    for subscription in subscriptions:
+        status = subscription.get("saasSubscriptionStatus")
+        term = subscription.get("term") or {}
+        offered = plans_of.get(_plans_key(subscription), [])
+        failure = offered if isinstance(offered, ApiFailure) else None
+        offered = [] if failure else offered
+        current_id = subscription.get("planId")
+        current = next((plan for plan in offered if plan.get("planId") == current_id), {})
+        rows.append(
+            {
+                "subscription": subscription,
+                "status": STATUS_WORDS.get(status, status),
+                "start": _day(term.get("startDate")),
+                "end": _day(term.get("endDate")),
+                "term_unit": TERM_WORDS.get(term.get("termUnit"), term.get("termUnit")),
+                "changeable": status == "Subscribed",
+                "plan_name": current.get("displayName") or current_id,
+                "current_plan": current,
+                "other_plans": [
+                    plan
+                    for plan in offered
+                    if plan.get("planId") != current_id and not plan.get("isStopSell")
+                ],
+                "plans_failure": failure,
+            }
+        )
+    return rows
+
+
+def _plans_key(subscription: dict) -> tuple:
+    return subscription.get("offerId"), (subscription.get("beneficiary") or {}).get("tenantId")
+
+
+def _day(value) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(value[:10]) if value else None
+    except (TypeError, ValueError):
+        return None

@@ -63,6 +63,10 @@ PUBLIC = {
         "a publisher's link back to an app: signed in, to its tenant page if the caller may see it",
     ),
     "sandbox-publisher/<slug:slug>/": (404, "the sandbox publisher: only when enabled (demo)"),
+    "sandbox-publisher/<slug:slug>/subscriptions/": (
+        404,
+        "the sandbox publisher's list of its subscriptions: only when enabled (demo)",
+    ),
     "api/saas/subscriptions/?": (401, "Fulfillment API: a publisher's own apps' subscriptions"),
     "api/saas/subscriptions/(?P<subscription_id>[^/]+)/listAvailablePlans/?": (
         401,
