@@ -13,6 +13,7 @@ STRIPE_LOCAL := STRIPE_API_BASE=http://127.0.0.1:8420 \
 # The demo's embedded defaults, whatever the shell has: SQLite under .var/, Celery eager.
 # Beside the server, `run_periodic` runs the periodic jobs (Celery beat's schedule) in-process.
 DEMO_ENV := DEBUG=true PORTAL_BASE_URL=http://127.0.0.1:$(PORT) SANDBOX_PUBLISHER_ENABLED=true \
+	WEBHOOK_ALLOW_LOOPBACK=true \
 	DATABASE_URL=sqlite:///$(CURDIR)/.var/portal.sqlite3 CELERY_TASK_ALWAYS_EAGER=true \
 	$(STRIPE_LOCAL)
 
@@ -37,7 +38,7 @@ demo: install
 	$(STRIPE_LOCAL) scripts/localstripe
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --no-input
 	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
-	$(DEMO_ENV) $(BIN)/python manage.py run_periodic & trap 'kill $$!' EXIT; \
+	$(DEMO_ENV) $(BIN)/python manage.py run_periodic --every 5 & trap 'kill $$!' EXIT; \
 	$(DEMO_ENV) $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install

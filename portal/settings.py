@@ -9,7 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import environ
-from celery.schedules import crontab
+from celery.schedules import crontab, schedule
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
@@ -303,6 +303,10 @@ SESSION_ENGINE = (
 # the tests' third party. Off in production.
 SANDBOX_PUBLISHER_ENABLED = env.bool("SANDBOX_PUBLISHER_ENABLED", default=False)
 
+# Webhooks may go to plain http and loopback addresses (the sandbox publisher's receiver on
+# this machine): the demo and the tests only. Never private or link-local ones.
+WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", default=False)
+
 # POST /api/oauth2/token: requests per IP, wrong credentials per client id, in a window of
 # this many seconds.
 PUBLISHER_TOKEN_RATE_LIMITS = (300, 20, 60)
@@ -313,10 +317,19 @@ CELERY_TASK_DEFAULT_QUEUE = env("CELERY_QUEUE", default="portal")
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = True
+# A task's message is acknowledged when the task has finished, not when a worker took it,
+# and given back to the queue when its worker dies: a killed worker's task runs again.
+# Every task is idempotent and takes ids (the database says what is left), so twice is safe.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A worker takes one message at a time: none wait behind a slow one (a webhook's 15 s).
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_TIME_LIMIT = 300  # seconds: the longest a task may run
+# Redis gives an unacknowledged message to another worker after this many seconds: well
+# above the longest task (and any countdown), or a running task would start twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Retries are bounded: webhooks are retried by the outbox (8 hours, then failed), other
+# tasks by their own max_retries.
 CELERY_TIMEZONE = "UTC"
 # The periodic jobs: Celery beat in production, `manage.py run_periodic` beside the demo.
 CELERY_BEAT_SCHEDULE = {
@@ -331,6 +344,10 @@ CELERY_BEAT_SCHEDULE = {
     "marketplace-token-purge": {  # landing-page tokens past their 24 hours (daily, UTC)
         "task": "subscriptions.tasks.purge_marketplace_tokens",
         "schedule": crontab(minute=45, hour=0),
+    },
+    "webhook-sweep": {  # outbox events due and not on their way (every few seconds)
+        "task": "publishers.tasks.sweep_webhooks",
+        "schedule": schedule(timedelta(seconds=5)),
     },
 }
 

@@ -31,6 +31,7 @@ def _test_settings(settings):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.WHITENOISE_USE_FINDERS = True
+    settings.WEBHOOK_ALLOW_LOOPBACK = True  # receivers on loopback; the SSRF tests turn it off
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """The publishers app's data: the catalog (`catalog.py`) and publishers' API credentials
-(`credentials.py`)."""
+(`credentials.py`) and the webhook outbox (`webhooks.py`)."""
 
 from .catalog import (
     CURRENCY_CHOICES,
@@ -24,6 +24,7 @@ from .catalog import (
     validate_email_list,
 )
 from .credentials import PublisherSecret, PublisherSecretQuerySet
+from .webhooks import WebhookAttempt, WebhookEvent, WebhookEventQuerySet, WebhookStatus
 
 __all__ = [
     "CURRENCY_CHOICES",
@@ -44,6 +45,10 @@ __all__ = [
     "PublisherSecret",
     "PublisherSecretQuerySet",
     "Term",
+    "WebhookAttempt",
+    "WebhookEvent",
+    "WebhookEventQuerySet",
+    "WebhookStatus",
     "new_webhook_secret",
     "pricing_model_refusal",
     "quantity_bounds_problem",

@@ -18,6 +18,7 @@ from django.utils.text import capfirst
 
 from portal.regions import CURRENCIES
 
+from ..addresses import webhook_url_problem
 from ..cache import catalog_changed, invited_plan_ids
 
 MIN_SEATS, MAX_SEATS = 1, 10_000  # a per-license plan's quantity bounds lie between these
@@ -208,6 +209,8 @@ class Publisher(models.Model):
         if self.contact_emails in (None, ""):
             self.contact_emails = []  # blank: no operational contacts
         validate_email_list(self.contact_emails)  # blank values skip field validators
+        if self.webhook_url and (problem := webhook_url_problem(self.webhook_url)):
+            raise ValidationError({"webhook_url": problem})
 
     @property
     def postal_address(self) -> str:

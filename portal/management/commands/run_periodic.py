@@ -38,7 +38,7 @@ class Command(BaseCommand):
                     continue
                 if result.failed():
                     log.error("Periodic job %s failed:\n%s", name, result.traceback)
-                else:
+                elif result.result != 0:  # a frequent job with nothing to do says nothing
                     self.stdout.write(f"{timezone.now():%Y-%m-%d %H:%M:%S} ran {name}")
             if once:
                 return

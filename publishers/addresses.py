@@ -1,0 +1,75 @@
+"""Where a webhook may go: an https URL whose host resolves only to public addresses, never
+to private, loopback, link-local or other special ones (no reaching into our own network
+through a publisher's webhook URL). Checked when the URL is saved and again at every
+delivery, which then connects to the address it checked, so a name that resolves elsewhere
+the second time (DNS rebinding) gets nowhere.
+
+`WEBHOOK_ALLOW_LOOPBACK` (the demo and the tests) also lets plain http and loopback
+addresses through: the sandbox publisher's receiver is on this machine. Nothing else.
+"""
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+
+class UnsafeURL(ValueError):
+    """A webhook URL we won't send to; the message says why, in words."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where to connect (`address`), and the name the request and TLS speak to (`host`)."""
+
+    scheme: str
+    host: str
+    port: int
+    address: str
+
+
+def _refused(address) -> bool:
+    if address.version == 6 and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_loopback and settings.WEBHOOK_ALLOW_LOOPBACK:
+        return False
+    return not address.is_global or address.is_multicast
+
+
+def webhook_target(url: str) -> Target:
+    """The checked target of `url`, or UnsafeURL."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        raise UnsafeURL("The webhook URL is not a valid URL.") from None
+    allowed = ("https", "http") if settings.WEBHOOK_ALLOW_LOOPBACK else ("https",)
+    if parts.scheme not in allowed:
+        raise UnsafeURL("The webhook URL must start with https://.")
+    if not parts.hostname:
+        raise UnsafeURL("The webhook URL has no host.")
+    if parts.username or parts.password:
+        raise UnsafeURL("The webhook URL must not carry a user name or password.")
+    port = port or (443 if parts.scheme == "https" else 80)
+    try:
+        found = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise UnsafeURL(f"The webhook host {parts.hostname} can't be found.") from None
+    addresses = [ipaddress.ip_address(entry[4][0].split("%")[0]) for entry in found]
+    if not addresses or any(_refused(address) for address in addresses):
+        raise UnsafeURL(
+            f"The webhook host {parts.hostname} is a private, loopback or otherwise "
+            "non-public address."
+        )
+    return Target(parts.scheme, parts.hostname, port, str(addresses[0]))
+
+
+def webhook_url_problem(url: str) -> str | None:
+    """Why `url` can't be a webhook URL, or None when it can."""
+    try:
+        webhook_target(url)
+    except UnsafeURL as problem:
+        return str(problem)
+    return None

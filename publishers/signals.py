@@ -1,0 +1,9 @@
+"""What publishers tells the apps above it, which it never imports (ARCHITECTURE.md)."""
+
+from django.dispatch import Signal
+
+# A webhook event is settled: delivered, declined (a 4xx answer) or failed (retries ran
+# out). Sent with `event` (a WebhookEvent) inside the transaction that settles it, so a
+# receiver's writes commit or roll back with it. A replayed event settles again: receivers
+# must take a second one calmly.
+webhook_settled = Signal()

@@ -1,0 +1,199 @@
+"""Webhooks to publishers: written to the outbox in the transaction of the change
+(`webhook_enqueue`), delivered by Celery (`tasks.deliver_webhook`, one event per task),
+re-sent by the frequent sweep (`webhooks_due`) whatever the queue lost.
+
+A delivery claims its event with one conditional UPDATE (pending, due, first in line for its
+subscription, not claimed), so two workers never send it at once; it signs the body per
+Standard Webhooks with the publisher's secret, POSTs it with a 15-second timeout over a
+pooled client to the address `addresses.webhook_target` checked, and records the attempt.
+A 2xx answer delivers the event; a 4xx one (but 408, 425 and 429) is the publisher saying
+no: declined; anything else is tried again later, with exponential backoff and jitter, until
+8 hours after the event was written: then it has failed. Settling an event sends
+`signals.webhook_settled`, inside the transaction that settles it.
+"""
+
+import datetime
+import json
+import random
+import threading
+import time
+
+import httpx
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from standardwebhooks import Webhook
+
+from .addresses import UnsafeURL, webhook_target
+from .models import WebhookAttempt, WebhookEvent, WebhookStatus
+from .models.webhooks import EXCERPT
+from .signals import webhook_settled
+
+TIMEOUT = 15.0  # seconds, per attempt
+CLAIM = datetime.timedelta(seconds=60)  # a delivery's hold on its event: above TIMEOUT
+ENQUEUED = datetime.timedelta(minutes=2)  # the sweep sends no second task within this
+RETRY_FOR = datetime.timedelta(hours=8)
+FIRST_DELAY = 10.0  # seconds before the second attempt; doubling, with jitter
+MAX_DELAY = 30 * 60.0
+RETRYABLE_4XX = {408, 425, 429}
+USER_AGENT = "Marketplace-Webhooks/1.0"
+SWEEP_BATCH = 2_000
+
+_local = threading.local()
+
+
+def _client() -> httpx.Client:
+    """One pooled client per thread (a worker process's connections are reused)."""
+    if getattr(_local, "client", None) is None:
+        _local.client = httpx.Client(timeout=TIMEOUT, follow_redirects=False, trust_env=False)
+    return _local.client
+
+
+def webhook_enqueue(*, publisher, subscription, action: str, payload: dict, webhook_id) -> int:
+    """Write one event to the outbox, in the caller's transaction; its task goes out when
+    that commits (and if it is lost, the sweep sends another). The event's id."""
+    from .tasks import deliver_webhook
+
+    now = timezone.now()
+    event = WebhookEvent.objects.create(
+        uuid=webhook_id,
+        publisher=publisher,
+        subscription=subscription,
+        action=action,
+        body=json.dumps(payload, separators=(",", ":"), ensure_ascii=False),
+        created_at=now,
+        give_up_at=now + RETRY_FOR,
+        next_attempt_at=now,
+        enqueued_at=now,
+    )
+    transaction.on_commit(lambda: send_task(deliver_webhook, event.pk, 1))
+    return event.pk
+
+
+def send_task(task, event_id: int, attempt: int) -> None:
+    task.apply_async((event_id,), task_id=f"webhook-{event_id}-{attempt}")
+
+
+def webhooks_due(*, now=None, batch: int = SWEEP_BATCH) -> list[tuple[int, int]]:
+    """Mark as sent, and return, the events a task should be sent for now: due, first in
+    line, not being delivered and not sent for within ENQUEUED. (id, attempt number) each."""
+    now = now or timezone.now()
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    quiet = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - ENQUEUED)
+    with transaction.atomic():
+        rows = list(
+            WebhookEvent.objects.due(now)
+            .filter(free, quiet)
+            .order_by("next_attempt_at", "pk")
+            .values_list("pk", "attempt_count")[:batch]
+        )
+        WebhookEvent.objects.filter(pk__in=[pk for pk, _ in rows]).update(enqueued_at=now)
+    return [(pk, count + 1) for pk, count in rows]
+
+
+def _claim(event_id: int, now) -> bool:
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    return bool(
+        WebhookEvent.objects.due(now)
+        .filter(free, pk=event_id)
+        .update(claimed_until=now + CLAIM, attempt_count=F("attempt_count") + 1)
+    )
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait after failed attempt number `attempt`: doubling, capped, jittered."""
+    return min(MAX_DELAY, FIRST_DELAY * 2 ** min(attempt - 1, 16)) * random.uniform(0.8, 1.2)
+
+
+def _post(event: WebhookEvent, at) -> dict:
+    """Send the event once; what happened, as the attempt's fields."""
+    url = event.publisher.webhook_url
+    outcome = {"url": url[:500], "status_code": None, "response_excerpt": "", "error": ""}
+    if not url:
+        outcome["error"] = "The publisher has no webhook URL."
+        return outcome
+    started = time.monotonic()
+    try:
+        target = webhook_target(url)
+        signature = Webhook(event.publisher.webhook_secret).sign(str(event.uuid), at, event.body)
+        request_url = httpx.URL(url).copy_with(host=target.address)
+        extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
+        host_header = target.host if ":" not in target.host else f"[{target.host}]"
+        if httpx.URL(url).port:
+            host_header += f":{target.port}"
+        response = _client().post(
+            request_url,
+            content=event.body.encode(),
+            headers={
+                "Host": host_header,
+                "Content-Type": "application/json",
+                "User-Agent": USER_AGENT,
+                "webhook-id": str(event.uuid),
+                "webhook-timestamp": str(int(at.timestamp())),
+                "webhook-signature": signature,
+            },
+            extensions=extensions,
+        )
+        outcome["status_code"] = response.status_code
+        outcome["response_excerpt"] = response.text[:EXCERPT]
+    except UnsafeURL as refused:
+        outcome["error"] = str(refused)[:500]
+    except httpx.HTTPError as failure:
+        outcome["error"] = f"{type(failure).__name__}: {failure}"[:500]
+    outcome["latency_ms"] = round((time.monotonic() - started) * 1000)
+    return outcome
+
+
+def deliver(event_id: int, *, now=None) -> str | None:
+    """Make one attempt at the event when it is due and no one else is at it; its status
+    after (None when there was nothing to do)."""
+    now = now or timezone.now()
+    if not _claim(event_id, now):
+        return None
+    event = WebhookEvent.objects.select_related("publisher").get(pk=event_id)
+    at = timezone.now()
+    outcome = _post(event, at)
+    code = outcome["status_code"]
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update().get(pk=event_id)
+        WebhookAttempt.objects.create(event=event, number=event.attempt_count, at=at, **outcome)
+        done = timezone.now()
+        if code is not None and 200 <= code < 300:
+            event.status = WebhookStatus.DELIVERED
+            event.first_success_at = event.first_success_at or at
+        elif code is not None and 400 <= code < 500 and code not in RETRYABLE_4XX:
+            event.status = WebhookStatus.DECLINED
+        else:
+            next_at = done + datetime.timedelta(seconds=backoff(event.attempt_count))
+            if next_at > event.give_up_at:
+                event.status = WebhookStatus.FAILED
+            else:
+                event.next_attempt_at = next_at
+        event.claimed_until = None
+        event.enqueued_at = None
+        if event.status != WebhookStatus.PENDING:
+            event.settled_at = done
+        event.save()
+        if event.status != WebhookStatus.PENDING:
+            webhook_settled.send(sender=WebhookEvent, event=event)
+    return event.status
+
+
+def webhook_replay(*, event: WebhookEvent) -> WebhookEvent:
+    """Send a settled event again: pending now, same webhook-id, its attempts numbered on."""
+    from .tasks import deliver_webhook
+
+    with transaction.atomic():
+        event = WebhookEvent.objects.select_for_update().get(pk=event.pk)
+        if event.status == WebhookStatus.PENDING:
+            raise ValueError("It is still pending: it will be sent without a replay.")
+        now = timezone.now()
+        event.status = WebhookStatus.PENDING
+        event.settled_at = None
+        event.next_attempt_at = now
+        event.enqueued_at = now
+        event.claimed_until = None
+        event.give_up_at = now + RETRY_FOR  # its 8 hours of retries start again
+        event.save()
+        transaction.on_commit(lambda: send_task(deliver_webhook, event.pk, event.attempt_count + 1))
+    return event
