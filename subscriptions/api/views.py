@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse, JsonResponse
 
 from portal.audit import Actor
@@ -16,7 +17,7 @@ from publishers.models import Plan, PricingModel
 
 from .. import services
 from ..lifecycle import Status
-from ..models import BoughtVia, OperationAction, OperationStatus, Subscription
+from ..models import BoughtVia, Operation, OperationAction, OperationStatus, Subscription
 from .base import API_VERSION, ApiError, body_of, endpoint, not_found
 from .schemas import (
     ActivateIn,
@@ -45,9 +46,13 @@ def publisher_actor(publisher) -> Actor:
 
 
 def own(request):
-    """The calling publisher's subscriptions, with what the API shows of them."""
-    return Subscription.objects.filter(plan__app__publisher=request.publisher).select_related(
-        "plan__app__publisher", "tenant", "bought_by", "bought_by_partner"
+    """The calling publisher's subscriptions, with what the API shows of them (and when an
+    operation last changed each, for its lastModified)."""
+    last_operation = Operation.objects.filter(subscription=OuterRef("pk")).order_by("-updated_at")
+    return (
+        Subscription.objects.filter(plan__app__publisher=request.publisher)
+        .select_related("plan__app__publisher", "tenant", "bought_by", "bought_by_partner")
+        .annotate(last_operation_at=Subquery(last_operation.values("updated_at")[:1]))
     )
 
 
@@ -83,7 +88,7 @@ def subscription_out(subscription: Subscription, customers: dict | None = None) 
     by_partner = subscription.bought_via == BoughtVia.PARTNER
     buyer_tenant = subscription.bought_by_partner if by_partner else tenant
     moments = [subscription.created_at, subscription.activated_at, subscription.disabled_at]
-    moments.append(subscription.term_started_at)
+    moments += [subscription.term_started_at, getattr(subscription, "last_operation_at", None)]
     return SubscriptionOut(
         id=str(subscription.uuid),
         name=subscription.name,
@@ -352,10 +357,18 @@ def subscription_list(request):
 
 @endpoint("GET")
 def available_plans(request, subscription_id):
-    """The plans of the subscription's app that its customer can see, stop-sell ones marked."""
+    """The plans the subscription could be on: its app's, of its term, that its customer can
+    see and that are priced in its currency (its own plan among them); stop-sell ones
+    marked."""
     subscription = find(request, subscription_id)
     tenant = subscription.tenant
-    plans = Plan.objects.visible_to(tenant).filter(app=subscription.plan.app).order_by("pk")
+    plans = (
+        Plan.objects.visible_to(tenant)
+        .filter(app=subscription.plan.app, term=subscription.term)
+        .filter(prices__currency=subscription.currency)
+        .order_by("pk")
+        .distinct()
+    )
     return json_of(
         PlansOut(
             plans=[

@@ -256,6 +256,8 @@ def test_available_plans_are_the_apps_plans_the_customer_can_see(client, publish
     PlanFactory(app=sub.plan.app, plan_id="old", is_stop_sell=True)
     hidden = PlanFactory(app=sub.plan.app, plan_id="theirs", is_private=True)
     hidden.allowed_tenants.add(TenantFactory())
+    PlanFactory(app=sub.plan.app, plan_id="yearly", term="P1Y")  # another term
+    PlanFactory(app=sub.plan.app, plan_id="euro", prices={"EUR": 800})  # not in USD
     body = client.get(f"{BASE}/{sub.uuid}/listAvailablePlans{V}", headers=bearer(publisher))
     plans = {plan["planId"]: plan for plan in body.json()["plans"]}
     assert set(plans) == {"team", "old"}
@@ -358,6 +360,8 @@ def test_the_publisher_changes_the_quantity_at_once_charged_or_credited(client, 
     ]
     event = AuditEvent.objects.filter(verb="subscription.change_quantity").first()
     assert event.actor_type == "publisher"
+    shown = client.get(f"{BASE}/{sub.uuid}{V}", headers=auth).json()
+    assert shown["lastModified"] == operations.last().updated_at.isoformat().replace("+00:00", "Z")
     services.subscription_suspend(subscription=sub, actor=Actor.system())
     assert patch({"quantity": 4}).status_code == 400  # only a Subscribed one changes
 
