@@ -133,6 +133,7 @@ ACTIONS = {
     "publisher.webhook_secret_rotate": "Webhook secret rotated",
     "publisher.secret_create": "API client secret created",
     "publisher.secret_revoke": "API client secret revoked",
+    "publisher.webhook_replay": "Webhook sent again",
     # Catalog edits in the Django admin (publishers/admin.py: <model>.<create|change|delete>).
     "publisher.create": "Publisher created",
     "publisher.change": "Publisher changed",

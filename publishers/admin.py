@@ -4,8 +4,8 @@ from django.utils.cache import add_never_cache_headers
 
 from portal.audit import Actor, audit_record
 
-from . import services
-from .models import App, Plan, Price, Publisher, PublisherSecret
+from . import services, webhooks
+from .models import App, Plan, Price, Publisher, PublisherSecret, WebhookAttempt, WebhookEvent
 
 SECRET_WORDS = ("secret", "password", "token")
 
@@ -284,3 +284,68 @@ class PublisherSecretAdmin(admin.ModelAdmin):
         for secret in queryset:
             services.publisher_secret_revoke(secret=secret, actor=Actor.from_request(request))
         messages.success(request, f"{queryset.count()} secret(s) revoked.")
+
+
+class WebhookAttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    fields = ["number", "at", "url", "status_code", "latency_ms", "response_excerpt", "error"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(admin.ModelAdmin):
+    """The webhook outbox, read-only: each event with its attempts; Replay sends a settled one
+    again with the same webhook-id."""
+
+    list_display = ["uuid", "publisher", "action", "status", "attempt_count", "created_at"]
+    list_filter = ["status", "action", "publisher"]
+    search_fields = ["uuid"]
+    readonly_fields = [
+        "uuid",
+        "publisher",
+        "subscription",
+        "action",
+        "status",
+        "attempt_count",
+        "created_at",
+        "next_attempt_at",
+        "give_up_at",
+        "first_success_at",
+        "settled_at",
+        "body",
+    ]
+    fields = readonly_fields
+    inlines = [WebhookAttemptInline]
+    actions = ["replay"]
+    list_select_related = ["publisher"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_replay_permission(self, request):
+        return request.user.has_perm("publishers.change_publisher")
+
+    @admin.action(description="Replay the selected webhooks", permissions=["replay"])
+    def replay(self, request, queryset):
+        sent = 0
+        for event in queryset:
+            try:
+                webhooks.webhook_replay(event=event, actor=Actor.from_request(request))
+            except ValueError:
+                continue  # still pending: it goes anyway
+            sent += 1
+        messages.success(request, f"{sent} webhook(s) sent again; pending ones go anyway.")

@@ -24,6 +24,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from standardwebhooks import Webhook
 
+from portal.audit import Actor, audit_record
+
 from .addresses import UnsafeURL, webhook_target
 from .models import WebhookAttempt, WebhookEvent, WebhookStatus
 from .models.webhooks import EXCERPT
@@ -179,8 +181,9 @@ def deliver(event_id: int, *, now=None) -> str | None:
     return event.status
 
 
-def webhook_replay(*, event: WebhookEvent) -> WebhookEvent:
-    """Send a settled event again: pending now, same webhook-id, its attempts numbered on."""
+def webhook_replay(*, event: WebhookEvent, actor: Actor) -> WebhookEvent:
+    """Send a settled event again: pending now, same webhook-id, its attempts numbered on.
+    Audited as the operator's."""
     from .tasks import deliver_webhook
 
     with transaction.atomic():
@@ -195,5 +198,12 @@ def webhook_replay(*, event: WebhookEvent) -> WebhookEvent:
         event.claimed_until = None
         event.give_up_at = now + RETRY_FOR  # its 8 hours of retries start again
         event.save()
+        audit_record(
+            tenant=None,
+            actor=actor,
+            verb="publisher.webhook_replay",
+            target=event.publisher,
+            data={"webhook_id": str(event.uuid), "action": event.action},
+        )
         transaction.on_commit(lambda: send_task(deliver_webhook, event.pk, event.attempt_count + 1))
     return event

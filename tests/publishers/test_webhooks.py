@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from standardwebhooks import Webhook
 
+from portal.audit import Actor
+from portal.models import AuditEvent
 from publishers import webhooks
 from publishers.models import WebhookEvent, WebhookStatus
 from publishers.signals import webhook_settled
@@ -233,8 +235,10 @@ def test_a_replay_sends_the_same_webhook_id_again(sub, receiver, settled):
     event = enqueue(sub)
     assert webhooks.deliver(event.pk) == WebhookStatus.DELIVERED
     with pytest.raises(ValueError):
-        webhooks.webhook_replay(event=enqueue(sub))  # pending: nothing to replay
-    replayed = webhooks.webhook_replay(event=event)
+        webhooks.webhook_replay(
+            event=enqueue(sub), actor=Actor.system()
+        )  # pending: nothing to replay
+    replayed = webhooks.webhook_replay(event=event, actor=Actor.system())
     assert replayed.status == WebhookStatus.PENDING
     assert webhooks.deliver(event.pk) == WebhookStatus.DELIVERED
     assert [h["webhook-id"] for h, _ in receiver.received] == [str(event.uuid)] * 2
@@ -277,3 +281,51 @@ def test_loopback_is_allowed_only_by_its_setting(publisher, settings, receiver):
     settings.WEBHOOK_ALLOW_LOOPBACK = False
     with pytest.raises(ValidationError):
         publisher.full_clean()
+
+
+def test_the_command_lists_and_replays(sub, publisher, receiver):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    receiver.answers = [400]
+    event = enqueue(sub)
+    webhooks.deliver(event.pk)
+    out = StringIO()
+    call_command("webhooks", "list", "--publisher", publisher.slug, stdout=out)
+    assert str(event.uuid) in out.getvalue() and "declined" in out.getvalue()
+    out = StringIO()
+    call_command("webhooks", "list", "--failed", stdout=out)
+    assert out.getvalue().strip() == "No webhooks."
+    call_command("webhooks", "replay", str(event.uuid), stdout=StringIO())
+    assert webhooks.deliver(event.pk) == WebhookStatus.DELIVERED
+    for args, message in (
+        (("replay", "nope"), "No webhook 'nope'"),
+        (("list", "--publisher", "nobody"), "No publisher 'nobody'"),
+    ):
+        with pytest.raises(CommandError, match=message):
+            call_command("webhooks", *args)
+    assert AuditEvent.objects.filter(verb="publisher.webhook_replay").count() == 1
+
+
+def test_the_admin_shows_attempts_and_replays_for_those_who_may_change_publishers(
+    login, sub, receiver
+):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    event = enqueue(sub)
+    webhooks.deliver(event.pk)
+    operator = login(UserFactory(email="ops@operator.example", is_staff=True, is_superuser=True))
+    page = operator.get(f"/admin/publishers/webhookevent/{event.pk}/change/")
+    assert page.status_code == 200 and "answered 200" in page.content.decode()
+    viewer = UserFactory(email="viewer@operator.example", is_staff=True)
+    viewer.user_permissions.add(*Permission.objects.filter(codename="view_webhookevent"))
+    replay = {"action": "replay", "_selected_action": [event.pk]}
+    login(viewer).post("/admin/publishers/webhookevent/", replay)
+    event.refresh_from_db()
+    assert event.status == WebhookStatus.DELIVERED  # no replay for a viewer
+    operator.post("/admin/publishers/webhookevent/", replay)
+    event.refresh_from_db()
+    assert event.status == WebhookStatus.PENDING
