@@ -12,33 +12,23 @@ from django.db.models import OuterRef, Subquery
 from django.http import HttpResponse, JsonResponse
 
 from portal.audit import Actor
-from portal.models import ActorType, Membership, Role
+from portal.models import ActorType
 from publishers.models import Plan, PricingModel
 
 from .. import services
 from ..lifecycle import Status
-from ..models import BoughtVia, Operation, OperationAction, OperationStatus, Subscription
+from ..models import Operation, OperationStatus, Subscription
 from .base import API_VERSION, ApiError, body_of, endpoint, not_found
 from .schemas import (
     ActivateIn,
-    Identity,
-    OperationOut,
     OperationPatchIn,
     OperationsOut,
     PatchIn,
     PlanOut,
     PlansOut,
     ResolveOut,
-    SubscriptionOut,
-    TermOut,
 )
-
-STATUS = {
-    Status.PENDING_ACTIVATION: "PendingFulfillmentStart",
-    Status.ACTIVE: "Subscribed",
-    Status.SUSPENDED: "Suspended",
-    Status.DISABLED: "Unsubscribed",
-}
+from .shapes import customers_of, operation_out, subscription_out
 
 
 def publisher_actor(publisher) -> Actor:
@@ -65,58 +55,6 @@ def find(request, subscription_id: str, subscriptions=None) -> Subscription:
     if (subscription := found.first()) is None:
         raise not_found()
     return subscription
-
-
-def customers_of(tenant_ids) -> dict:
-    """Each tenant's beneficiary contact (its first active admin), in one query."""
-    admins = (
-        Membership.objects.filter(tenant_id__in=set(tenant_ids), role=Role.ADMIN)
-        .filter(user__is_active=True)
-        .select_related("user")
-        .order_by("-created_at", "-pk")
-    )
-    # Newest first, so the earliest admin is written last and kept.
-    return {membership.tenant_id: membership.user for membership in admins}
-
-
-def subscription_out(subscription: Subscription, customers: dict | None = None) -> SubscriptionOut:
-    plan, tenant = subscription.plan, subscription.tenant
-    buyer = subscription.bought_by
-    if customers is None:
-        customers = customers_of([tenant.pk])
-    customer = customers.get(tenant.pk) or buyer
-    by_partner = subscription.bought_via == BoughtVia.PARTNER
-    buyer_tenant = subscription.bought_by_partner if by_partner else tenant
-    moments = [subscription.created_at, subscription.activated_at, subscription.disabled_at]
-    moments += [subscription.term_started_at, getattr(subscription, "last_operation_at", None)]
-    return SubscriptionOut(
-        id=str(subscription.uuid),
-        name=subscription.name,
-        publisher_id=plan.app.publisher.slug,
-        offer_id=plan.app.offer_id,
-        plan_id=plan.plan_id,
-        quantity=subscription.quantity,
-        beneficiary=Identity(
-            email_id=customer.email if customer else "",
-            object_id=str(customer.uuid) if customer else "",
-            tenant_id=str(tenant.uuid),
-        ),
-        purchaser=Identity(
-            email_id=buyer.email if buyer else "",
-            object_id=str(buyer.uuid) if buyer else "",
-            tenant_id=str(buyer_tenant.uuid),
-        ),
-        term=TermOut(
-            start_date=subscription.term_start,
-            end_date=subscription.last_day,
-            term_unit=subscription.term,
-        ),
-        auto_renew=subscription.auto_renew,
-        allowed_customer_operations=["Read"] if by_partner else ["Read", "Update", "Delete"],
-        saas_subscription_status=STATUS[subscription.status],
-        created=subscription.created_at,
-        last_modified=max(moment for moment in moments if moment is not None),
-    )
 
 
 def json_of(model) -> JsonResponse:
@@ -196,9 +134,7 @@ def subscription_detail(request, subscription_id):
             )
         except ValidationError as error:
             raise ApiError(400, "BadRequest", " ".join(error.messages)) from None
-        operation = services.operation_record(
-            subscription=subscription, action=OperationAction.UNSUBSCRIBE
-        )
+        operation = subscription.operations.first()  # the one the cancel recorded
     return _accepted(operation)
 
 
@@ -227,7 +163,6 @@ def _patch(request, subscription_id):
                 subscription = services.subscription_change_plan(
                     subscription=subscription, plan=plan, actor=actor
                 )
-                action = OperationAction.CHANGE_PLAN
             else:
                 subscription, _ = services.subscription_change_quantity(
                     subscription=subscription,
@@ -235,34 +170,15 @@ def _patch(request, subscription_id):
                     actor=actor,
                     by_publisher=True,
                 )
-                action = OperationAction.CHANGE_QUANTITY
         except ValidationError as error:
             raise ApiError(400, "BadRequest", " ".join(error.messages)) from None
-        operation = services.operation_record(subscription=subscription, action=action)
+        operation = subscription.operations.first()  # the one the change recorded
     return _accepted(operation)
 
 
 def operation_url(operation) -> str:
     path = f"subscriptions/{operation.subscription.uuid}/operations/{operation.uuid}"
     return f"{settings.PORTAL_BASE_URL}/api/saas/{path}?api-version={API_VERSION}"
-
-
-def operation_out(operation) -> OperationOut:
-    subscription = operation.subscription
-    return OperationOut(
-        id=str(operation.uuid),
-        activity_id=str(operation.activity_id),
-        subscription_id=str(subscription.uuid),
-        offer_id=subscription.plan.app.offer_id,
-        publisher_id=subscription.plan.app.publisher.slug,
-        plan_id=operation.plan_id,
-        quantity=operation.quantity,
-        action=operation.action,
-        time_stamp=operation.updated_at,
-        status=operation.status,
-        error_status_code=operation.error_status_code,
-        error_message=operation.error_message,
-    )
 
 
 @endpoint("GET")

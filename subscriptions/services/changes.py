@@ -23,9 +23,9 @@ from .common import (
     locked,
     money,
     recheck,
-    tell_publisher,
     utc_day,
 )
+from .outbox import tell_publisher
 
 # A decrease applies at once, with a credit, this soon after activation or a renewal.
 DECREASE_NOW_WINDOW = datetime.timedelta(days=7)
@@ -137,7 +137,7 @@ def subscription_change_quantity(
     """Change the number of licenses as `quantity_quote` says, charging or crediting it.
     `expected` is the quote the person confirmed: if the locked row now says otherwise
     (another change came first, the 7-day window closed), nothing is done. `by_publisher`:
-    the publisher made the change through the API (it is not told of it again)."""
+    the publisher made the change through the API (a decrease applies now)."""
     now = now or timezone.now()
     with transaction.atomic():
         sub = locked(subscription)
@@ -148,13 +148,11 @@ def subscription_change_quantity(
                 f"This app changed since you reviewed it: {quote.explanation} Review it again.",
                 code="stale",
             )
-        _apply_quantity(sub, quote, actor, now, tell=not by_publisher)
+        _apply_quantity(sub, quote, actor, now)
     return sub, quote
 
 
-def _apply_quantity(
-    sub: Subscription, quote: QuantityQuote, actor: Actor, now, *, tell: bool = True
-) -> None:
+def _apply_quantity(sub: Subscription, quote: QuantityQuote, actor: Actor, now) -> None:
     """The change itself, on the locked row. Once the app is active, the "Webhooks and
     operations" issue puts the publisher's confirmation in front of this."""
     data = {"name": sub.name, "from": quote.old, "to": quote.new}
@@ -201,8 +199,8 @@ def _apply_quantity(
         data=data,
         at=now,
     )
-    if tell and not sub.is_pending and quote.when == "now":
-        tell_publisher(sub, "change_quantity")
+    if not sub.is_pending and quote.when == "now":
+        tell_publisher(sub, "change_quantity", actor, now)
 
 
 def _changeable(sub: Subscription) -> None:
@@ -367,4 +365,5 @@ def subscription_change_plan(
             data=data,
             at=now,
         )
+        tell_publisher(sub, "change_plan", actor, now)
     return sub

@@ -1,5 +1,5 @@
-"""What every subscription service shares: the row lock, the clock's day, charge wording,
-and the one place the publisher hears of a change."""
+"""What every subscription service shares: the row lock, the clock's day and charge
+wording (the publisher hears of a change in `outbox`)."""
 
 import datetime
 
@@ -40,11 +40,6 @@ def utc_day(moment: datetime.datetime | None = None) -> datetime.date:
     return (moment or timezone.now()).astimezone(datetime.UTC).date()
 
 
-def tell_publisher(subscription: Subscription, transition: str) -> None:
-    """Where the publisher hears of the change, in the same transaction: the "Webhooks and
-    operations" issue writes the outbox row for `transition` here. Nothing to do until then."""
-
-
 def licenses(quantity: int | None) -> str:
     if quantity is None:
         return "unlimited licenses"
@@ -62,10 +57,3 @@ def describe(subscription: Subscription, start, end, quantity=None) -> str:
 def describe_term(app: str, plan: str, quantity: int | None, start, end) -> str:
     """`describe` from the names alone, for the sweep's rows."""
     return f"{app}, {plan}: {licenses(quantity)}, {start} to {end - datetime.timedelta(days=1)}"
-
-
-def tell_publishers(rows: list[dict], transition: str) -> None:
-    """`tell_publisher`'s set-based twin, for the sweep: each row is a subscription the
-    batch moved (its `pk`, `uuid`, `tenant_id`, ...). The "Webhooks and operations" issue
-    writes the outbox rows for `transition` here, one statement for the batch, in the same
-    transaction. Nothing to do until then."""

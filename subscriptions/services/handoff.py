@@ -30,21 +30,28 @@ def marketplace_tokens_purge(*, now=None, batch: int = PURGE_BATCH) -> int:
         gone += MarketplaceToken.objects.filter(pk__in=ids).delete()[0]
 
 
-def marketplace_token_issue(*, subscription: Subscription, actor: Actor, now=None) -> str:
+def marketplace_token_create(*, subscription: Subscription, now, user=None) -> str:
     """A new marketplace token bound to the subscription and its app's publisher, valid 24
-    hours; the token itself (only its hash is kept). Audited without the token."""
-    now = now or timezone.now()
+    hours; the token itself (only its hash is kept)."""
     token = new_marketplace_token()
+    MarketplaceToken.objects.create(
+        subscription=subscription,
+        publisher=subscription.plan.app.publisher,
+        token_hash=token_hash(token),
+        created_at=now,
+        expires_at=now + LIFETIME,
+        created_by=user,
+    )
+    return token
+
+
+def marketplace_token_issue(*, subscription: Subscription, actor: Actor, now=None) -> str:
+    """`marketplace_token_create` for a person sent to the publisher's portal: audited
+    (without the token)."""
+    now = now or timezone.now()
     publisher = subscription.plan.app.publisher
     with transaction.atomic():
-        MarketplaceToken.objects.create(
-            subscription=subscription,
-            publisher=publisher,
-            token_hash=token_hash(token),
-            created_at=now,
-            expires_at=now + LIFETIME,
-            created_by=actor.user,
-        )
+        token = marketplace_token_create(subscription=subscription, now=now, user=actor.user)
         audit_record(
             tenant=subscription.tenant,
             actor=actor,

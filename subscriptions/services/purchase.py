@@ -17,7 +17,8 @@ from portal.tasks import send_email
 from publishers.models import Plan, Price
 
 from ..models import BoughtVia, Subscription
-from .common import licenses, money, tell_publisher
+from .common import licenses, money
+from .outbox import tell_publisher
 
 
 class PurchaseRefused(ValidationError):
@@ -119,7 +120,7 @@ def subscription_create(
             **({"bought_via": via} if via != BoughtVia.DIRECT else {}),
         },
     )
-    tell_publisher(subscription, "buy")
+    tell_publisher(subscription, "buy", actor, subscription.created_at)
     return subscription
 
 

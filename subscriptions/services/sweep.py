@@ -40,7 +40,8 @@ from ..lifecycle import MOVES, SETUP_TIMEOUT, Status, Transition, sources
 from ..models import LifecycleRun, Subscription
 from ..notices import notices_send
 from ..terms import term_end
-from .common import describe_term, money, tell_publishers, utc_day
+from .common import describe_term, money, utc_day
+from .outbox import tell_publishers
 
 CHUNK_SIZE = 2_000
 log = logging.getLogger(__name__)
@@ -251,7 +252,7 @@ def subscriptions_renew_due(subscriptions, *, day: datetime.date, now) -> int:
         ]
     )
     _record(rows, Transition.RENEW, now, data=_renewal_data)
-    tell_publishers(rows, Transition.RENEW)  # the outbox rows go here, in this transaction
+    tell_publishers(rows, Transition.RENEW, now)  # in this transaction
     return len(rows)
 
 
@@ -283,7 +284,7 @@ def _disable(subscriptions, transition: str, now, why: str) -> int:
     if moved != len(rows):
         raise RuntimeError(f"Disabled {moved} of the {len(rows)} subscriptions locked.")
     _record(rows, transition, now, data=lambda row: {"why": why}, target=move.target)
-    tell_publishers(rows, transition)  # the outbox rows go here, in this transaction
+    tell_publishers(rows, transition, now)  # in this transaction
     return len(rows)
 
 

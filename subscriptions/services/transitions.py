@@ -23,7 +23,8 @@ from portal.money import format_money
 from ..lifecycle import Status, Transition, check_move
 from ..models import Subscription
 from ..terms import term_end
-from .common import ChangeRefused, describe, locked, money, recheck, tell_publisher, utc_day
+from .common import ChangeRefused, describe, locked, money, recheck, utc_day
+from .outbox import tell_publisher
 
 # Cancel credits (the seed: what a cancel gives back, in money).
 FIRST_TERM_FULL_CREDIT = datetime.timedelta(hours=72)
@@ -68,7 +69,7 @@ def _move(subscription, transition, actor: Actor, now, *, data=None, fields=()):
             **(data or {}),
         },
     )
-    tell_publisher(subscription, transition)
+    tell_publisher(subscription, transition, actor, now)
     return subscription
 
 

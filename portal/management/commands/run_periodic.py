@@ -1,12 +1,19 @@
 import logging
 import time
 
+from celery.schedules import schedule
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 log = logging.getLogger(__name__)
+
+
+def _frequent(entry) -> bool:
+    """A job that runs every few seconds (its schedule an interval under a minute)."""
+    run_every = getattr(entry["schedule"], "run_every", None)
+    return isinstance(entry["schedule"], schedule) and run_every.total_seconds() < 60
 
 
 class Command(BaseCommand):
@@ -38,7 +45,7 @@ class Command(BaseCommand):
                     continue
                 if result.failed():
                     log.error("Periodic job %s failed:\n%s", name, result.traceback)
-                elif result.result != 0:  # a frequent job with nothing to do says nothing
+                elif not (_frequent(entry) and result.result == 0):  # quiet when idle
                     self.stdout.write(f"{timezone.now():%Y-%m-%d %H:%M:%S} ran {name}")
             if once:
                 return
