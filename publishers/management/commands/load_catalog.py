@@ -47,8 +47,10 @@ class Command(BaseCommand):
             catalog = read_catalog(path)
             if demo:
                 # The demo's publishers are played by the sandbox publisher, on this portal.
+                # It has no webhook receiver yet: none are sent to the file's made-up hosts.
                 for publisher in catalog.publishers:
                     publisher.landing_page_url = sandbox_landing_url(publisher.slug)
+                    publisher.webhook_url = ""
             summary = services.catalog_load(catalog=catalog, dry_run=dry_run)
         except CatalogError as error:
             count = len(error.errors)
