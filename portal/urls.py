@@ -2,8 +2,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from subscriptions.api.openapi import openapi_json
-
 from . import views
 from .forms import LoginForm, ResetForm
 
@@ -80,7 +78,7 @@ urlpatterns = [
     path("t/<slug:tenant_slug>/billing/renewals/", include("subscriptions.renewal_urls")),
     path("webhooks/", include("billing.webhook_urls")),
     path("api/saas/", include("subscriptions.api.urls")),
-    path("api/openapi.json", openapi_json, name="api_openapi"),
+    path("api/", include("subscriptions.api.openapi_urls")),
     path("api/", include("publishers.api_urls")),  # last: its catch-all answers the rest
     path("go/", include("subscriptions.go_urls")),
     path("sandbox-publisher/", include("publishers.sandbox.urls")),
