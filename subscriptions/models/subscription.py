@@ -328,6 +328,8 @@ class Subscription(SubscriptionFacts, models.Model):
         indexes = [
             models.Index(fields=["tenant", "status"]),
             models.Index(fields=["status", "term_end"], name="subscription_due"),
+            # The Fulfillment API's list: one keyset seek per plan of the publisher.
+            models.Index(fields=["plan", "id"], name="subscription_plan_keyset"),
         ]
         constraints = [
             models.UniqueConstraint(
