@@ -21,6 +21,7 @@ def customers_of(tenant_ids) -> dict:
         Membership.objects.filter(tenant_id__in=set(tenant_ids), role=Role.ADMIN)
         .filter(user__is_active=True)
         .select_related("user")
+        .only("tenant_id", "user__email", "user__uuid")
         .order_by("-created_at", "-pk")
     )
     # Newest first, so the earliest admin is written last and kept.

@@ -35,15 +35,18 @@ def publisher_actor(publisher) -> Actor:
     return Actor(type=ActorType.PUBLISHER, label=publisher.name)
 
 
-def own(request):
-    """The calling publisher's subscriptions, with what the API shows of them (and when an
-    operation last changed each, for its lastModified)."""
+def shown(subscriptions):
+    """`subscriptions` with what the API shows of them (and when an operation last changed
+    each, for its lastModified)."""
     last_operation = Operation.objects.filter(subscription=OuterRef("pk")).order_by("-updated_at")
-    return (
-        Subscription.objects.filter(plan__app__publisher=request.publisher)
-        .select_related("plan__app__publisher", "tenant", "bought_by", "bought_by_partner")
-        .annotate(last_operation_at=Subquery(last_operation.values("updated_at")[:1]))
-    )
+    return subscriptions.select_related(
+        "plan__app__publisher", "tenant", "bought_by", "bought_by_partner"
+    ).annotate(last_operation_at=Subquery(last_operation.values("updated_at")[:1]))
+
+
+def own(request):
+    """The calling publisher's subscriptions, as the API shows them."""
+    return shown(Subscription.objects.filter(plan__app__publisher=request.publisher))
 
 
 def find(request, subscription_id: str, subscriptions=None) -> Subscription:
@@ -233,6 +236,14 @@ def operation_detail(request, subscription_id, operation_id):
 
 
 PAGE_SIZE = 100
+# What `subscription_out` reads: a page loads these columns only (a hundred full rows and
+# their joins were most of a page's time).
+WIRE_FIELDS = (
+    *("uuid", "name", "quantity", "term", "term_start", "term_end", "auto_renew", "status"),
+    *("bought_via", "created_at", "activated_at", "disabled_at", "term_started_at"),
+    *("tenant__uuid", "bought_by__email", "bought_by__uuid", "bought_by_partner__uuid"),
+    *("plan__plan_id", "plan__app__offer_id", "plan__app__publisher__slug"),
+)
 _LIST_SALT = "subscriptions.api.list"
 
 
@@ -266,7 +277,10 @@ def subscription_list(request):
             raise ApiError(400, "BadRequest", "The continuationToken is not valid.")
     ids = page_ids(request.publisher, after, PAGE_SIZE + 1)
     more, ids = len(ids) > PAGE_SIZE, ids[:PAGE_SIZE]
-    page = list(own(request).filter(pk__in=ids).order_by("pk")) if ids else []
+    # By id alone: the ids are the caller's (page_ids), and a publisher filter here made
+    # PostgreSQL walk every one of the publisher's rows by plan.
+    rows = shown(Subscription.objects.filter(pk__in=ids)).only(*WIRE_FIELDS).order_by("pk")
+    page = list(rows) if ids else []
     customers = customers_of(sub.tenant_id for sub in page)
     body = {
         "subscriptions": [
