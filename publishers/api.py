@@ -60,13 +60,14 @@ def oauth_token(request):
     if fields.get("grant_type") != "client_credentials":
         return api_error(400, "unsupported_grant_type", "grant_type must be client_credentials.")
     client_id = fields.get("client_id", "")
-    # Wrong guesses are limited per client id, however the id is spelled (one key for every
-    # id that is no UUID); a client that asks for a token before every call is not.
-    client_key = f"token-failures:{_canonical(client_id)}"
-    if wait := blocked(client_key, limit=failures_per_client, window=window):
-        return _slow_down(wait)
     token = services.token_issue(client_id=client_id, client_secret=fields.get("client_secret", ""))
+    # Wrong guesses are limited per client id, however the id is spelled (one key for every
+    # id that is no UUID). The right secret always gets its token: anyone may know a client
+    # id, and must not be able to lock its publisher out by guessing wrong.
+    client_key = f"token-failures:{_canonical(client_id)}"
     if token is None:
+        if wait := blocked(client_key, limit=failures_per_client, window=window):
+            return _slow_down(wait)
         too_many(client_key, limit=failures_per_client, window=window)
         return api_error(401, "invalid_client", "The client id and secret were not accepted.")
     return JsonResponse(

@@ -48,7 +48,7 @@ def landing(request, slug):
             api.activate(
                 subscription_id,
                 request.POST.get("plan", ""),
-                int(quantity) if quantity and quantity.isdigit() else None,
+                int(quantity) if quantity and quantity.isascii() and quantity.isdecimal() else None,
             )
         except ApiFailure as failure:
             context["failure"] = failure

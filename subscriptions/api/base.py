@@ -31,13 +31,14 @@ def not_found() -> ApiError:
 
 
 def _request_id(request, header: str) -> str:
-    """The caller's id, as sent, when it is a GUID; else a new one."""
+    """The caller's id, as sent, when it is a GUID (its usual 36-character spelling); else a
+    new one."""
     given = request.headers.get(header, "")
     try:
-        uuid.UUID(given)
+        canonical = str(uuid.UUID(given))
     except ValueError:
-        return str(uuid.uuid4())
-    return given
+        canonical = ""
+    return given if canonical and canonical == given.lower() else str(uuid.uuid4())
 
 
 def _answer(response, request_id: str, correlation_id: str):
@@ -63,7 +64,7 @@ def body_of(request, schema: type[BaseModel]) -> BaseModel:
         raise too_large
     try:
         data = json.loads(body or b"null")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting: not ours
         raise ApiError(400, "BadRequest", "The body is not JSON.") from None
     try:
         return schema.model_validate(data)

@@ -7,9 +7,9 @@ import functools
 
 from django.conf import settings
 from django.http import JsonResponse
-from django.views.decorators.http import require_GET
 from pydantic.json_schema import models_json_schema
 
+from publishers.api import api_error
 from publishers.models import MAX_SEATS
 
 from . import schemas
@@ -39,16 +39,14 @@ def _model_schemas() -> dict:
 
 
 SEATS = {"type": "integer", "minimum": 1, "maximum": MAX_SEATS}
-# A quantity as a string of digits, as Microsoft's sample sends it: 1 to MAX_SEATS.
-SEATS_AS_TEXT = {"type": "string", "pattern": r"^([1-9][0-9]{0,3}|10000)$"}
-assert MAX_SEATS == 10_000, "SEATS_AS_TEXT's pattern spells the ceiling out"
+SEATS_AS_TEXT = {"type": "string", "pattern": schemas.SEATS_AS_TEXT}
 
 
 def _input_rules(found: dict) -> None:
     """What the models' own validators add to their fields' types."""
     # activate: a blank quantity is the purchase's, as null is.
     found["ActivateIn"]["properties"]["quantity"] = {
-        "anyOf": [SEATS, {"type": "null"}, {"const": ""}],
+        "anyOf": [SEATS, SEATS_AS_TEXT, {"type": "null"}, {"const": ""}],
         "description": 'The purchase\'s quantity; null, "" or absent mean the same.',
     }
     # PATCH: exactly one of planId and quantity is given (not null).
@@ -360,6 +358,7 @@ def document() -> dict:
     }
 
 
-@require_GET
 def openapi_json(request):
+    if request.method not in ("GET", "HEAD"):
+        return api_error(405, "MethodNotAllowed", "Use GET.", Allow="GET, HEAD")
     return JsonResponse(document(), json_dumps_params={"indent": 1})

@@ -2,6 +2,7 @@
 names: one layer checks what comes in and shapes what goes out."""
 
 import datetime
+import re
 from typing import Literal
 
 from pydantic import (
@@ -21,23 +22,37 @@ class Wire(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
+# A plan id as the catalog spells them (a slug): nothing else can name a plan.
+PLAN_ID = r"^[-a-zA-Z0-9_]+$"
+# A quantity as a string of digits, as Microsoft's samples send it: 1 to MAX_SEATS.
+SEATS_AS_TEXT = r"^([1-9][0-9]{0,3}|10000)$"
+assert MAX_SEATS == 10_000, "SEATS_AS_TEXT spells the ceiling out"
+
+
+def seats_from_text(value):
+    """A quantity sent as digits ("5") is that number; "" is none (the purchase's)."""
+    if value == "":
+        return None
+    if isinstance(value, str) and re.fullmatch(SEATS_AS_TEXT, value):
+        return int(value)
+    return value
+
+
 class ActivateIn(Wire):
     """`POST .../activate`: the plan the publisher set up, and the quantity (the purchase's;
-    absent, null or "" as some clients send it: the purchase's)."""
+    absent, null or "" as some clients send it: the purchase's; digits as a string count as
+    the number, as Microsoft's sample types it)."""
 
-    plan_id: str = Field(min_length=1, max_length=50)
+    plan_id: str = Field(min_length=1, max_length=50, pattern=PLAN_ID)
     quantity: StrictInt | None = Field(default=None, ge=1, le=MAX_SEATS)
 
-    @field_validator("quantity", mode="before")
-    @classmethod
-    def _blank_is_none(cls, value):
-        return None if value == "" else value
+    _quantity_as_text = field_validator("quantity", mode="before")(seats_from_text)
 
 
 class PatchIn(Wire):
     """`PATCH subscriptions/{id}`: a new plan or a new quantity, never both."""
 
-    plan_id: str | None = Field(default=None, min_length=1, max_length=50)
+    plan_id: str | None = Field(default=None, min_length=1, max_length=50, pattern=PLAN_ID)
     quantity: StrictInt | None = Field(default=None, ge=1, le=MAX_SEATS)
 
     @model_validator(mode="after")
@@ -53,15 +68,10 @@ class OperationPatchIn(Wire):
     must be the operation's."""
 
     status: Literal["Success", "Failure"]
-    plan_id: str | None = Field(default=None, min_length=1, max_length=50)
+    plan_id: str | None = Field(default=None, min_length=1, max_length=50, pattern=PLAN_ID)
     quantity: StrictInt | None = Field(default=None, ge=1, le=MAX_SEATS)
 
-    @field_validator("quantity", mode="before")
-    @classmethod
-    def _digits_are_a_number(cls, value):
-        if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) < 6:
-            return int(value)
-        return value
+    _quantity_as_text = field_validator("quantity", mode="before")(seats_from_text)
 
 
 class Identity(Wire):

@@ -217,18 +217,13 @@ def operation_detail(request, subscription_id, operation_id):
     with transaction.atomic():
         subscription = find(request, subscription_id, own(request).select_for_update(of=("self",)))
         operation = find_operation(subscription, operation_id)
-        if (body.plan_id or operation.plan_id, body.quantity or operation.quantity) != (
-            operation.plan_id,
-            operation.quantity,
-        ):
-            raise ApiError(
-                400,
-                "BadRequest",
-                f"planId and quantity, when given, must be the operation's: "
-                f"{operation.plan_id!r} and {operation.quantity}.",
-            )
         try:
-            services.operation_answer(operation=operation, succeeded=body.status == "Success")
+            services.operation_answer(
+                operation=operation,
+                succeeded=body.status == "Success",
+                plan_id=body.plan_id,
+                quantity=body.quantity,
+            )
         except services.OperationRefused as refused:
             status, code = (409, "Conflict") if refused.conflict else (400, "BadRequest")
             raise ApiError(status, code, str(refused)) from None

@@ -100,7 +100,10 @@ def quantity_quote(
     old = subscription.quantity
     quote = {"old": old, "new": quantity, "currency": subscription.currency}
     scheduled = subscription.scheduled_quantity
-    if (quantity == old and scheduled is None) or quantity == scheduled:
+    # The customer's "unchanged" is also the decrease already scheduled; the publisher's
+    # decrease to that number applies now, as its decreases do.
+    unchanged = quantity == old and (scheduled is None or by_publisher)
+    if unchanged or (quantity == scheduled and not by_publisher):
         raise ChangeRefused(f"The app already has {licenses(quantity)}.", code="unchanged")
     if subscription.is_pending or quantity == old:
         return QuantityQuote(**quote, when="now", pending=subscription.is_pending)

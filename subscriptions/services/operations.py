@@ -39,15 +39,19 @@ class OperationRefused(Exception):
         self.conflict = conflict
 
 
-def operation_answer(*, operation: Operation, succeeded: bool, now=None) -> Operation:
+def operation_answer(
+    *, operation: Operation, succeeded: bool, plan_id=None, quantity=None, now=None
+) -> Operation:
     """The publisher accepts (`succeeded`) or refuses an operation waiting InProgress for its
-    answer. Call it in a transaction, with the operation's subscription locked: the rows it
-    reads are then its own until the commit.
+    answer (`plan_id` and `quantity`, when given, must be the operation's). Call it in a
+    transaction, with the operation's subscription locked: the rows it reads are then its
+    own until the commit.
 
-    A newer completed operation of the same subscription wins (the reference's order of
-    checks: the conflict first, then the status). What an accepted customer change then does
-    (it takes effect; a refused one doesn't) belongs here, after the status moves: it comes
-    with the "Webhooks and operations" issue, which makes those InProgress operations."""
+    The reference's order of checks: a newer completed operation of the same subscription
+    first (409), then the status, then what the answer names (400). What an accepted
+    customer change then does (it takes effect; a refused one doesn't) belongs here, after
+    the status moves: it comes with the "Webhooks and operations" issue, which makes those
+    InProgress operations."""
     now = now or timezone.now()
     newer_done = (
         Operation.objects.filter(subscription_id=operation.subscription_id)
@@ -63,6 +67,12 @@ def operation_answer(*, operation: Operation, succeeded: bool, now=None) -> Oper
         )
     if operation.status != OperationStatus.IN_PROGRESS:
         raise OperationRefused(f"The operation is {operation.status}, not InProgress.")
+    given = (plan_id or operation.plan_id, quantity or operation.quantity)
+    if given != (operation.plan_id, operation.quantity):
+        raise OperationRefused(
+            f"planId and quantity, when given, must be the operation's: "
+            f"{operation.plan_id!r} and {operation.quantity}."
+        )
     operation.status = OperationStatus.SUCCEEDED if succeeded else OperationStatus.FAILED
     operation.updated_at = now
     operation.save(update_fields=["status", "updated_at"])

@@ -110,6 +110,8 @@ def test_activate_with_the_purchases_plan_and_quantity_starts_billing(client, pu
         {"quantity": 5},
         {"planId": "team", "quantity": 0},
         {"planId": "team", "quantity": "five"},
+        {"planId": "team", "quantity": "6"},
+        {"planId": "team", "quantity": "0005"},
     ]
     for body in wrong:
         response = client.post(
@@ -213,6 +215,22 @@ def test_what_is_no_endpoint_or_too_big_to_read_still_answers_in_json(client, pu
     request_id = "6F9619FF-8B86-D011-B42D-00C04FC964FF"
     echoed = client.get(f"{BASE}/{sub.uuid}{V}", headers={**auth, "x-ms-requestid": request_id})
     assert echoed["x-ms-requestid"] == request_id  # as sent
+    for odd in ("{" + request_id + "}", "urn:uuid:" + request_id, request_id.replace("-", "")):
+        made_up = client.get(f"{BASE}/{sub.uuid}{V}", headers={**auth, "x-ms-requestid": odd})
+        assert made_up["x-ms-requestid"] != odd  # not a GUID as clients spell one: a new one
+    deep = client.patch(
+        f"{BASE}/{sub.uuid}{V}", "[" * 10_000, content_type="application/json", headers=auth
+    )
+    assert deep.status_code == 400 and deep.json()["error"]["code"] == "BadRequest"
+    nul = client.patch(
+        f"{BASE}/{sub.uuid}{V}",
+        {"planId": "a\u0000b"},
+        content_type="application/json",
+        headers=auth,
+    )
+    assert nul.status_code == 400
+    assert client.post("/api/openapi.json").json()["error"]["code"] == "MethodNotAllowed"
+    assert client.head("/api/openapi.json").status_code == 200
 
 
 def test_the_list_pages_every_status_by_nextlink_and_holds_only_the_callers_own(
@@ -558,3 +576,46 @@ def test_a_newer_completed_operation_makes_an_older_answer_a_conflict(client, pu
     older.refresh_from_db()
     newer.refresh_from_db()
     assert (older.status, newer.status) == ("InProgress", "Failed")
+
+
+def test_a_quantity_may_come_as_digits_as_microsofts_samples_send_it():
+    from subscriptions.api.schemas import ActivateIn, OperationPatchIn
+
+    assert ActivateIn.model_validate({"planId": "team", "quantity": "5"}).quantity == 5
+    assert ActivateIn.model_validate({"planId": "team", "quantity": ""}).quantity is None
+    answer = OperationPatchIn.model_validate({"status": "Success", "quantity": "10000"})
+    assert answer.quantity == 10_000
+    for odd in ("0044", "10001", "5 ", "\u0665", "-1"):
+        with pytest.raises(ValueError):
+            ActivateIn.model_validate({"planId": "team", "quantity": odd})
+
+
+def test_a_newer_completed_operation_wins_over_a_wrong_body(client, publisher, sub):
+    sub = services.subscription_activate(subscription=sub, actor=Actor.system())
+    auth = bearer(publisher)
+    older = _waiting(sub, 6, minutes_ago=5)
+    newer = _waiting(sub, 7)
+    newer.status = "Failed"
+    newer.save()
+    late = client.patch(
+        f"{BASE}/{sub.uuid}/operations/{older.uuid}{V}",
+        {"status": "Success", "quantity": 99},
+        content_type="application/json",
+        headers=auth,
+    )
+    assert late.status_code == 409  # the conflict is checked first
+
+
+def test_the_publisher_may_decrease_to_the_number_the_customer_scheduled(client, publisher, sub):
+    sub = services.subscription_activate(subscription=sub, actor=Actor.system())
+    Subscription.objects.filter(pk=sub.pk).update(quantity=10, scheduled_quantity=5)
+    response = client.patch(
+        f"{BASE}/{sub.uuid}{V}",
+        {"quantity": 5},
+        content_type="application/json",
+        headers=bearer(publisher),
+    )
+    assert response.status_code == 202
+    sub.refresh_from_db()
+    assert (sub.quantity, sub.scheduled_quantity) == (5, None)
+    assert Charge.objects.filter(kind=ChargeKind.REMOVE_QUANTITY, amount__lt=0).exists()
