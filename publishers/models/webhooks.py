@@ -89,7 +89,7 @@ class WebhookEvent(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.action} {self.uuid} to {self.publisher_id}: {self.status}"
+        return f"{self.action} {self.uuid} to {self.publisher}: {self.status}"
 
 
 class WebhookAttempt(models.Model):

@@ -42,6 +42,7 @@ def source_of(actor: Actor | None) -> str:
 
 def webhook_payload(operation: Operation, subscription: Subscription, customers=None, token=None):
     operation.subscription = subscription
+    subscription.last_operation_at = operation.updated_at  # its lastModified: this change
     return {
         **operation_out(operation).model_dump(mode="json", by_alias=True),
         "operationRequestSource": operation.source,

@@ -70,6 +70,7 @@ def test_a_cancel_in_the_portal_tells_the_publisher(sub, admin):
     assert sent["operationRequestSource"] == "Azure" and sent["purchaseToken"] is None
     assert sent["subscriptionId"] == str(sub.uuid) and sent["planId"] == "team"
     assert sent["subscription"]["saasSubscriptionStatus"] == "Unsubscribed"
+    assert sent["subscription"]["lastModified"] == sent["timeStamp"]  # this change
     assert sent["subscription"]["purchaser"]["emailId"] == admin.email
 
 
