@@ -157,6 +157,25 @@ class Fulfillment:
             url = self._url("subscriptions/{}/operations/{}".format(*ids))
         return self._request("GET", url)[1]
 
+    def update_operation(
+        self,
+        subscription_id: str,
+        operation_id: str,
+        *,
+        success: bool,
+        plan_id: str | None = None,
+        quantity: int | None = None,
+    ) -> None:
+        """PATCH the operation: the publisher's answer to a change waiting InProgress for it,
+        Success or Failure (with the operation's planId and quantity when given)."""
+        body = {"status": "Success" if success else "Failure"}
+        if plan_id is not None:
+            body["planId"] = plan_id
+        if quantity is not None:
+            body["quantity"] = quantity
+        ids = (quote(subscription_id, safe=""), quote(operation_id, safe=""))
+        self.call("PATCH", "subscriptions/{}/operations/{}".format(*ids), body)
+
 
 def next_token(answer: dict) -> str | None:
     """The continuationToken in a page's `@nextLink`, None when it is the last page."""

@@ -1,7 +1,10 @@
-"""What the sandbox publisher's subscription list posts: one change to one subscription,
-checked only as far as it must be to make the API call (the API says the rest)."""
+"""What the sandbox publisher's pages post: one change to one subscription, checked only as
+far as it must be to make the API call (the API says the rest), and how its webhook receiver
+answers."""
 
 from django import forms
+
+from .models import Answer
 
 
 class ChangeForm(forms.Form):
@@ -25,3 +28,9 @@ class ChangeForm(forms.Form):
         if "subscription" in self.errors or "action" in self.errors:
             return "That is not a change this page makes."
         return " ".join(message for messages in self.errors.values() for message in messages)
+
+
+class AnswerForm(forms.Form):
+    """The switch on the webhooks page: how the receiver answers a change it is asked about."""
+
+    answer = forms.ChoiceField(choices=Answer.choices, widget=forms.RadioSelect)

@@ -1,16 +1,15 @@
-from django.conf import settings
 from django.urls import path
 
 from . import views
+from .services import sandbox_landing_url, sandbox_webhook_url
 
 app_name = "sandbox"
 
 urlpatterns = [
     path("<slug:slug>/", views.landing, name="landing"),
     path("<slug:slug>/subscriptions/", views.subscription_list, name="subscriptions"),
+    path("<slug:slug>/webhook/", views.webhook, name="webhook"),
+    path("<slug:slug>/webhooks/", views.webhook_list, name="webhooks"),
 ]
 
-
-def sandbox_landing_url(slug: str) -> str:
-    """The sandbox's landing page for the publisher `slug`, on this portal."""
-    return f"{settings.PORTAL_BASE_URL}/sandbox-publisher/{slug}/"
+__all__ = ["app_name", "sandbox_landing_url", "sandbox_webhook_url", "urlpatterns"]

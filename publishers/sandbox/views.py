@@ -1,20 +1,26 @@
 """The sandbox publisher's pages: the landing page the marketplace sends admins to (resolve
-the token, show the purchase, Activate) and its list of subscriptions (change the plan or
-the quantity, cancel), all through the Fulfillment API over HTTP."""
+the token, show the purchase, Activate), its list of subscriptions (change the plan or
+the quantity, cancel), all through the Fulfillment API over HTTP, and its webhook receiver
+with the page of what it received and the switch saying how it answers."""
 
 import datetime
 import functools
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
+from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook, WebhookVerificationError
 
+from . import services
 from .client import ApiFailure, Fulfillment
-from .forms import ChangeForm
-from .models import SandboxPublisher
+from .forms import AnswerForm, ChangeForm
+from .models import Answer, SandboxPublisher
+from .services import client_of, sandbox_webhook_url
 
 
 def sandbox_only(view):
@@ -27,12 +33,6 @@ def sandbox_only(view):
         return view(request, *args, **kwargs)
 
     return wrapped
-
-
-def client_of(publisher: SandboxPublisher) -> Fulfillment:
-    return Fulfillment(
-        f"{settings.PORTAL_BASE_URL}/api", publisher.client_id, publisher.client_secret
-    )
 
 
 @sandbox_only
@@ -204,3 +204,101 @@ def _day(value) -> datetime.date | None:
         return datetime.date.fromisoformat(value[:10]) if value else None
     except (TypeError, ValueError):
         return None
+
+
+# The webhook receiver: the marketplace's webhooks to the publisher, checked by their
+# Standard Webhooks signature with the secret the marketplace gave it.
+
+SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
+WEBHOOK_ID_LENGTH = 200
+SHOWN = 100  # webhooks on the page, the newest
+
+ANSWER_WORDS = {
+    Answer.ACCEPT: "PATCH the operation Success as the webhook arrives: the change applies.",
+    Answer.DECLINE: "PATCH the operation Failure: nothing changes.",
+    Answer.SILENT: "Answer 200 and nothing else: the marketplace accepts after 10 seconds.",
+    Answer.REFUSE: "Answer the webhook 400: the marketplace takes it as declined.",
+}
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+def _verified(publisher: SandboxPublisher, request) -> tuple[str, str, dict]:
+    """(webhook-id, body, payload) of a webhook signed with the publisher's secret."""
+    headers = {name: request.headers.get(name, "") for name in SIGNATURE_HEADERS}
+    try:
+        Webhook(publisher.webhook_secret).verify(request.body, headers, json_parse=False)
+    except (WebhookVerificationError, EmptyWebhookSecretError, ValueError):
+        # ValueError: a body that isn't UTF-8, a signature or secret that isn't base64
+        raise _Refused(401, "The webhook's signature is missing or wrong.") from None
+    body = request.body.decode()
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        payload = None
+    if not isinstance(payload, dict):
+        raise _Refused(400, "The webhook's body is not a JSON object.")
+    if len(headers["webhook-id"]) > WEBHOOK_ID_LENGTH:
+        raise _Refused(400, "The webhook-id is too long.")
+    return headers["webhook-id"], body, payload
+
+
+@csrf_exempt
+@sandbox_only
+@require_http_methods(["POST"])
+def webhook(request, slug):
+    """POST: a webhook from the marketplace. 401 unless signed with the publisher's secret
+    (nothing recorded); otherwise recorded once per webhook-id and answered as the switch
+    on the webhooks page says (`services.webhook_receive`)."""
+    publisher = SandboxPublisher.objects.filter(slug=slug).first()
+    if publisher is None:
+        return JsonResponse({"error": "No such publisher here."}, status=404)
+    try:
+        webhook_id, body, payload = _verified(publisher, request)
+    except _Refused as refused:
+        return JsonResponse({"error": str(refused)}, status=refused.status)
+    status, outcome = services.webhook_receive(
+        publisher=publisher, webhook_id=webhook_id, body=body, payload=payload
+    )
+    if status >= 400:
+        refusal = f"{publisher.name} refuses the change."
+        return JsonResponse({"error": refusal, "outcome": outcome}, status=status)
+    return JsonResponse({"received": webhook_id, "outcome": outcome})
+
+
+@sandbox_only
+@require_http_methods(["GET", "POST"])
+def webhook_list(request, slug):
+    """The webhooks the receiver took, the newest first, and the switch saying how it answers
+    the changes it is asked about (POST sets it, then back here)."""
+    publisher = get_object_or_404(SandboxPublisher, slug=slug)
+    if request.method == "POST":
+        form = AnswerForm(request.POST)
+        if form.is_valid():
+            services.sandbox_answer_set(publisher=publisher, answer=form.cleaned_data["answer"])
+            said = publisher.get_answer_display()
+            messages.success(request, f"The receiver's answer to a change is now: {said}.")
+            return redirect(request.path)
+    else:
+        form = AnswerForm(initial={"answer": publisher.answer})
+    context = {
+        "publisher": publisher,
+        "form": form,
+        "options": [
+            {
+                "value": value,
+                "label": label,
+                "words": ANSWER_WORDS[value],
+                "checked": value == form["answer"].value(),
+            }
+            for value, label in Answer.choices
+        ],
+        "receiver_url": sandbox_webhook_url(publisher.slug),
+        "received": publisher.received.all()[:SHOWN],
+        "shown": SHOWN,
+    }
+    return render(request, "sandbox/webhook_list.html", context, status=400 if form.errors else 200)

@@ -67,6 +67,15 @@ PUBLIC = {
         404,
         "the sandbox publisher's list of its subscriptions: only when enabled (demo)",
     ),
+    "sandbox-publisher/<slug:slug>/webhook/": (
+        404,
+        "the sandbox publisher's webhook receiver: only when enabled (demo), POST only, each "
+        "webhook verified by its signature",
+    ),
+    "sandbox-publisher/<slug:slug>/webhooks/": (
+        404,
+        "the sandbox publisher's page of the webhooks it received: only when enabled (demo)",
+    ),
     "api/saas/subscriptions/?": (401, "Fulfillment API: a publisher's own apps' subscriptions"),
     "api/saas/subscriptions/(?P<subscription_id>[^/]+)/listAvailablePlans/?": (
         401,

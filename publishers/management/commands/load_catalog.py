@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, DjangoHelpFor
 
 from publishers import catalog_file, services
 from publishers.catalog_file import DEMO_CATALOG, CatalogError, read_catalog
-from publishers.sandbox.urls import sandbox_landing_url
+from publishers.sandbox.urls import sandbox_landing_url, sandbox_webhook_url
 
 
 class _HelpFormatter(DjangoHelpFormatter, argparse.RawDescriptionHelpFormatter):
@@ -46,11 +46,12 @@ class Command(BaseCommand):
         try:
             catalog = read_catalog(path)
             if demo:
-                # The demo's publishers are played by the sandbox publisher, on this portal.
-                # It has no webhook receiver yet: none are sent to the file's made-up hosts.
+                # The demo's publishers are played by the sandbox publisher, on this portal:
+                # its landing pages and its webhook receiver, not the file's made-up hosts
+                # (seed_sandbox_publishers gives it their webhook secrets).
                 for publisher in catalog.publishers:
                     publisher.landing_page_url = sandbox_landing_url(publisher.slug)
-                    publisher.webhook_url = ""
+                    publisher.webhook_url = sandbox_webhook_url(publisher.slug)
             summary = services.catalog_load(catalog=catalog, dry_run=dry_run)
         except CatalogError as error:
             count = len(error.errors)

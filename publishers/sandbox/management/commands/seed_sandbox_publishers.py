@@ -9,8 +9,9 @@ from publishers.sandbox.models import SandboxPublisher
 class Command(DemoCommand):
     help = (
         "Let the sandbox publisher play every publisher of the catalog: it gets an API client "
-        "secret for each (a new one only when the one it holds no longer works). `load_catalog "
-        "--demo` points the demo publishers' landing pages at it. Run by seed_demo; safe to "
+        "secret for each (a new one only when the one it holds no longer works) and the "
+        "publisher's webhook secret (again when it was rotated). `load_catalog --demo` points "
+        "the demo publishers' landing pages and webhook URLs at it. Run by seed_demo; safe to "
         "run twice."
     )
 
@@ -26,6 +27,9 @@ class Command(DemoCommand):
                 .exists()
             )
             if works:
+                if sandbox.webhook_secret != publisher.webhook_secret:  # rotated since
+                    sandbox.webhook_secret = publisher.webhook_secret
+                    sandbox.save(update_fields=["webhook_secret"])
                 continue
             _, secret = services.publisher_secret_create(publisher=publisher, actor=actor)
             SandboxPublisher.objects.update_or_create(
@@ -34,6 +38,7 @@ class Command(DemoCommand):
                     "name": publisher.name,
                     "client_id": str(publisher.client_id),
                     "client_secret": secret,
+                    "webhook_secret": publisher.webhook_secret,
                 },
             )
             made += 1
