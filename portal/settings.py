@@ -306,6 +306,11 @@ SANDBOX_PUBLISHER_ENABLED = env.bool("SANDBOX_PUBLISHER_ENABLED", default=False)
 # Webhooks may go to plain http and loopback addresses (the sandbox publisher's receiver on
 # this machine): the demo and the tests only. Never private or link-local ones.
 WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", default=False)
+# Seconds before a failed webhook's second attempt; each wait after doubles it, with jitter
+# (publishers/webhooks.py). The fault tests shorten it, so their retries take seconds.
+WEBHOOK_RETRY_FIRST_DELAY = env.float("WEBHOOK_RETRY_FIRST_DELAY", default=10.0)
+if WEBHOOK_RETRY_FIRST_DELAY <= 0:
+    raise ImproperlyConfigured("WEBHOOK_RETRY_FIRST_DELAY must be a number of seconds above 0.")
 
 # POST /api/oauth2/token: requests per IP, wrong credentials per client id, in a window of
 # this many seconds.
