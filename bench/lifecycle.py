@@ -11,7 +11,9 @@ Each measurement runs on a fresh copy of that database (`CREATE DATABASE ... TEM
 
   1. `manage.py run_lifecycle --date DAY` in a process of its own: its wall time and peak
      RSS (targets: under 60 s, under 300 MB); as in production, the day's e-mails are
-     recorded and queued for the workers (a Redis queue no worker reads here), not sent;
+     recorded and queued for the workers (a Redis queue no worker reads here), not sent,
+     and every change's operation and webhook written to the outbox (every publisher has a
+     webhook URL; the webhook sweep would send them);
   2. the second run of the same day on that copy (a no-op): its wall time;
   3. two Celery workers (`--pool solo`, two processes) sharing the chunks through Redis:
      the beat task is sent, and the time is taken until nothing is due (the day's chunks
@@ -99,7 +101,8 @@ publishers = Publisher.objects.bulk_create(
     Publisher(name=f"Publisher {{i}}", slug=f"publisher-{{i}}", legal_name="P Ltd.",
               address_line1="1 Road", city="Town", country="GB",
               support_url="https://p.example/", support_email="s@p.example",
-              landing_page_url="https://p.example/go", webhook_secret=f"whsec_b{{i}}")
+              landing_page_url="https://p.example/go", webhook_secret=f"whsec_b{{i}}",
+              webhook_url="https://p.example/hooks")
     for i in range({PUBLISHERS}))
 apps = App.objects.bulk_create(
     App(publisher=publishers[i % {PUBLISHERS}], offer_id=f"offer-{{i}}", name=f"App {{i}}",

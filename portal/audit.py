@@ -114,6 +114,9 @@ ACTIONS = {
     "billing_profile.role_revoke": "Billing role revoked",
     "subscription.buy": "App bought",
     "subscription.change_quantity": "License quantity changed",
+    "subscription.change_quantity_requested": "License quantity change sent to the publisher",
+    "subscription.change_quantity_declined": "The publisher declined the change",
+    "subscription.change_quantity_dropped": "License quantity change overtaken",
     "subscription.change_billing_profile": "App's billing profile changed",
     "subscription.auto_renew": "Auto-renew changed",
     "subscription.rename": "App renamed",
@@ -173,6 +176,7 @@ KEY_WORDS = {
     "bought_via": "Bought",
     "scheduled_decrease_dropped": "Scheduled decrease dropped",
     "why": "Why",
+    "confirmed": "Confirmed",
 }
 # A from/to pair is a change of this field.
 FROM_TO_FIELD = {
@@ -192,6 +196,9 @@ FROM_TO_FIELD = {
     "billing_profile.payment_method": "payment_method",
     "billing_profile.role_grant": "role",
     "subscription.change_quantity": "quantity",
+    "subscription.change_quantity_requested": "quantity",
+    "subscription.change_quantity_declined": "quantity",
+    "subscription.change_quantity_dropped": "quantity",
     "subscription.change_billing_profile": "billing_profile",
     "subscription.auto_renew": "auto_renew",
     "subscription.rename": "name",

@@ -354,6 +354,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "publishers.tasks.sweep_webhooks",
         "schedule": schedule(timedelta(seconds=5)),
     },
+    "silent-confirmations": {  # customer changes the publisher let pass (every few seconds)
+        "task": "subscriptions.tasks.confirm_silent_changes",
+        "schedule": schedule(timedelta(seconds=5)),
+    },
 }
 
 LOGGING = {

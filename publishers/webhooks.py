@@ -19,7 +19,8 @@ import threading
 import time
 
 import httpx
-from django.db import transaction
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from standardwebhooks import Webhook
@@ -35,7 +36,6 @@ TIMEOUT = 15.0  # seconds, per attempt
 CLAIM = datetime.timedelta(seconds=60)  # a delivery's hold on its event: above TIMEOUT
 ENQUEUED = datetime.timedelta(minutes=2)  # the sweep sends no second task within this
 RETRY_FOR = datetime.timedelta(hours=8)
-FIRST_DELAY = 10.0  # seconds before the second attempt; doubling, with jitter
 MAX_DELAY = 30 * 60.0
 RETRYABLE_4XX = {408, 425, 429}
 USER_AGENT = "Marketplace-Webhooks/1.0"
@@ -84,13 +84,75 @@ def webhook_enqueue(*, publisher, subscription, action: str, payload: dict, webh
     return event.pk
 
 
-def webhooks_enqueue_many(events: list[dict], *, now=None) -> None:
-    """`webhook_enqueue` for a batch (each a dict of its arguments), in one insert per
-    thousand; no task is sent: the sweep sends them, a batch at a time."""
+def webhooks_enqueue_many(events: list[tuple], *, action: str, now=None) -> None:
+    """`webhook_enqueue` for a batch the lifecycle sweep moved: each event a (webhook id,
+    publisher id, subscription id). Written set-based, their bodies still empty (rendered
+    when the sweep first sends them, by the `bodies_from` renderer); no task is sent: the
+    sweep sends them, a batch at a time."""
+    if not events:
+        return
     now = now or timezone.now()
+    if connection.vendor == "postgresql":
+        table = WebhookEvent._meta.db_table
+        columns = [list(column) for column in zip(*events, strict=True)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} (uuid, publisher_id, subscription_id, action, body,"
+                " status, attempt_count, next_attempt_at, created_at, give_up_at)"
+                " SELECT e.uuid, e.publisher_id, e.subscription_id, %s, '', %s, 0, %s, %s, %s"
+                " FROM unnest(%s::uuid[], %s::bigint[], %s::bigint[])"
+                " AS e(uuid, publisher_id, subscription_id)",
+                [action, WebhookStatus.PENDING, now, now, now + RETRY_FOR, *columns],
+            )
+        return
     WebhookEvent.objects.bulk_create(
-        [_event(**event, now=now) for event in events], batch_size=1000
+        [
+            WebhookEvent(
+                uuid=webhook_id,
+                publisher_id=publisher_id,
+                subscription_id=subscription_id,
+                action=action,
+                body="",
+                created_at=now,
+                give_up_at=now + RETRY_FOR,
+                next_attempt_at=now,
+            )
+            for webhook_id, publisher_id, subscription_id in events
+        ],
+        batch_size=1000,
     )
+
+
+_renderers = []
+
+
+def bodies_from(render) -> None:
+    """Name the function that renders the bodies of events written without one
+    (`webhooks_enqueue_many`): it takes a list of events and returns {event pk: payload}.
+    The subscriptions app names it when it is ready (publishers imports nothing above it)."""
+    _renderers[:] = [render]
+
+
+def _render_bodies(events: list[WebhookEvent]) -> None:
+    """Fill in the bodies of those of `events` that have none, and store them, so each
+    retry and replay sends the same bytes: the subscription as it was when the event was
+    first sent (its operation part, what changed, is the operation's and never moves)."""
+    events = [event for event in events if not event.body]
+    if not events or not _renderers:
+        return
+    payloads = _renderers[0](events)
+    for event in events:
+        event.body = json.dumps(payloads[event.pk], separators=(",", ":"), ensure_ascii=False)
+    if connection.vendor == "postgresql":
+        table = WebhookEvent._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET body = v.body FROM unnest(%s::bigint[], %s::text[])"
+                f" AS v(id, body) WHERE {table}.id = v.id AND {table}.body = ''",
+                [[event.pk for event in events], [event.body for event in events]],
+            )
+    else:
+        WebhookEvent.objects.bulk_update(events, ["body"], batch_size=500)
 
 
 def send_task(task, event_id: int, attempt: int) -> None:
@@ -111,6 +173,13 @@ def webhooks_due(*, now=None, batch: int = SWEEP_BATCH) -> list[tuple[int, int]]
             .values_list("pk", "attempt_count")[:batch]
         )
         WebhookEvent.objects.filter(pk__in=[pk for pk, _ in rows]).update(enqueued_at=now)
+        _render_bodies(
+            list(
+                WebhookEvent.objects.filter(pk__in=[pk for pk, _ in rows], body="").only(
+                    "pk", "uuid", "subscription_id", "body"
+                )
+            )
+        )
     return [(pk, count + 1) for pk, count in rows]
 
 
@@ -125,7 +194,8 @@ def _claim(event_id: int, now) -> bool:
 
 def backoff(attempt: int) -> float:
     """Seconds to wait after failed attempt number `attempt`: doubling, capped, jittered."""
-    return min(MAX_DELAY, FIRST_DELAY * 2 ** min(attempt - 1, 16)) * random.uniform(0.8, 1.2)
+    first = settings.WEBHOOK_RETRY_FIRST_DELAY  # 10 s: the second attempt's wait
+    return min(MAX_DELAY, first * 2 ** min(attempt - 1, 16)) * random.uniform(0.8, 1.2)
 
 
 def _post(event: WebhookEvent, at) -> dict:
@@ -174,6 +244,8 @@ def deliver(event_id: int, *, now=None) -> str | None:
     if not _claim(event_id, now):
         return None
     event = WebhookEvent.objects.select_related("publisher").get(pk=event_id)
+    if not event.body:  # written by a batch and sent before the sweep rendered it
+        _render_bodies([event])
     at = timezone.now()
     outcome = _post(event, at)
     code = outcome["status_code"]

@@ -1,7 +1,9 @@
 """Background work of subscriptions: the daily lifecycle sweep, fanned out over workers,
 and the lifecycle e-mails it records (`send_notice`). Tasks are thin: they take ids.
 
-`purge_marketplace_tokens` (Celery beat, daily) deletes expired landing-page tokens.
+`purge_marketplace_tokens` (Celery beat, daily) deletes expired landing-page tokens;
+`confirm_silent_changes` (every few seconds) applies the customers' changes whose
+publishers let them pass in silence.
 
 `lifecycle_sweep` (Celery beat, daily) takes the oldest day not yet swept, sends one
 `lifecycle_chunk` task per chunk of the subscriptions due that day (each task's id says the
@@ -22,7 +24,7 @@ from django.utils import timezone
 from .models import Notice
 from .models.notice import CLAIM_LEASE
 from .notices import notice_email, notices_send
-from .services import marketplace_tokens_purge, sweep
+from .services import changes_confirm_silent, marketplace_tokens_purge, sweep
 from .services.common import utc_day
 
 log = logging.getLogger(__name__)
@@ -31,6 +33,13 @@ FIRST_LOOK = 5  # seconds after the chunks are sent: lifecycle_finish's first lo
 FINISH_EVERY = 10  # seconds between its later looks at what is left
 FINISH_TRIES = 720  # two hours of them; the next day's sweep takes the day up again
 RESEND_EVERY = 30  # a chunk still due after this many looks (5 minutes) is sent again
+
+
+@shared_task(acks_late=True)
+def confirm_silent_changes() -> int:
+    """Apply the customers' changes their publishers let pass in silence (Celery beat,
+    every few seconds; services.confirm)."""
+    return changes_confirm_silent()
 
 
 @shared_task(acks_late=True)

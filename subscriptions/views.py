@@ -37,7 +37,8 @@ def access_subscription(
 ) -> Subscription:
     """A subscription of the tenant the caller may see (else 404), passing `check`, a
     `<x>_refusal(membership, subscription)` function (else 403 with its reason); with
-    `renewal_price`, annotated with what its renewal will charge."""
+    `renewal_price`, annotated with what its renewal will charge. A quantity change its
+    publisher let pass in silence applies first."""
     if not permissions.can_view_subscriptions(request.membership):
         raise Http404("No such app.")
     subscriptions = Subscription.objects.visible_to(request.membership).select_related(
@@ -46,6 +47,8 @@ def access_subscription(
     if renewal_price:
         subscriptions = subscriptions.with_renewal_price()
     subscription = get_object_or_404(subscriptions, uuid=subscription_uuid)
+    if services.changes_confirm_silent(subscription=subscription):  # its 10 s ran out
+        subscription = get_object_or_404(subscriptions, uuid=subscription_uuid)
     if check is not None and (refusal := check(request.membership, subscription)):
         raise PermissionDenied(refusal)
     return subscription
@@ -133,8 +136,11 @@ def subscription_detail(request, subscription_uuid):
     )
     charges = Charge.objects.for_tenant(request.tenant).of_subscription(subscription.uuid)
     buy_again, not_again = _buy_again(request, subscription)
+    quantity_notice, quantity_state = services.quantity_notice(subscription)
     context = {
         "subscription": subscription,
+        "quantity_notice": quantity_notice,
+        "quantity_state": quantity_state,
         "ahead": outlook(subscription),
         "refusal": permissions.manage_refusal(membership, subscription),
         "quantity_refusal": permissions.quantity_refusal(membership, subscription),

@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from portal.models import Role
+from tests.receivers import receiver  # noqa: F401  (a fixture for every test)
 
 from .factories import MembershipFactory, PartnerRelationshipFactory, TenantFactory, UserFactory
 

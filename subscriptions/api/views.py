@@ -60,6 +60,15 @@ def find(request, subscription_id: str, subscriptions=None) -> Subscription:
     return subscription
 
 
+def read(request, subscription_id: str) -> Subscription:
+    """`find` for a read: a change the publisher let pass in silence applies first (its
+    10 seconds may have run out since the periodic task last looked)."""
+    subscription = find(request, subscription_id)
+    if services.changes_confirm_silent(subscription=subscription):
+        subscription = find(request, subscription_id)
+    return subscription
+
+
 def json_of(model) -> JsonResponse:
     return JsonResponse(model.model_dump(mode="json", by_alias=True))
 
@@ -126,7 +135,7 @@ def subscription_detail(request, subscription_id):
     if request.method == "PATCH":
         return _patch(request, subscription_id)
     if request.method != "DELETE":
-        return json_of(subscription_out(find(request, subscription_id)))
+        return json_of(subscription_out(read(request, subscription_id)))
     with transaction.atomic():
         subscription = find(request, subscription_id, own(request).select_for_update(of=("self",)))
         if subscription.is_disabled:
@@ -187,7 +196,7 @@ def operation_url(operation) -> str:
 @endpoint("GET")
 def operation_list(request, subscription_id):
     """The subscription's operations waiting for the publisher's answer (InProgress)."""
-    subscription = find(request, subscription_id)
+    subscription = read(request, subscription_id)
     operations = []
     for operation in subscription.operations.filter(status=OperationStatus.IN_PROGRESS):
         operation.subscription = subscription  # with its plan, app and publisher already
@@ -212,7 +221,7 @@ def operation_detail(request, subscription_id, operation_id):
     """GET: the operation. PATCH: the publisher's answer to one waiting InProgress: Success
     or Failure; 409 when a newer operation has completed, 400 when it waits for none."""
     if request.method != "PATCH":
-        return json_of(operation_out(find_operation(find(request, subscription_id), operation_id)))
+        return json_of(operation_out(find_operation(read(request, subscription_id), operation_id)))
     body = body_of(request, OperationPatchIn)
     with transaction.atomic():
         subscription = find(request, subscription_id, own(request).select_for_update(of=("self",)))
@@ -220,6 +229,7 @@ def operation_detail(request, subscription_id, operation_id):
         try:
             services.operation_answer(
                 operation=operation,
+                actor=publisher_actor(request.publisher),
                 succeeded=body.status == "Success",
                 plan_id=body.plan_id,
                 quantity=body.quantity,

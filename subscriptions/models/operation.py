@@ -1,14 +1,18 @@
 """Operations: the Fulfillment API's record of each change to a subscription, as the
 publisher sees it (`GET .../operations/{id}`, the `Operation-Location` of a 202).
 
-A change the publisher made through the API is recorded `Succeeded` (it took effect at
-once); the "Webhooks and operations" issue adds those a customer asks for, which wait
-`InProgress` for the publisher's answer.
+A change the publisher made through the API, and every change the publisher is told of,
+is recorded `Succeeded` (it took effect at once). A customer's quantity change on an active
+subscription waits `InProgress` for the publisher's answer (services/confirm.py): `Succeeded`
+when it took effect, `Failed` when the publisher declined it (or never got its webhook), and
+`Conflict` when a change that did take effect (the publisher's own, a cancellation, a
+renewal) overtook it.
 """
 
 import uuid
 from uuid import uuid4
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -50,6 +54,14 @@ class Operation(models.Model):
     source = models.CharField(max_length=10, choices=OperationSource.choices)
     plan_id = models.CharField(max_length=50)
     quantity = models.PositiveIntegerField(null=True, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who asked for a change that waits for the publisher.",
+    )
     error_status_code = models.CharField(max_length=10, blank=True)
     error_message = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -57,6 +69,13 @@ class Operation(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(  # the few waiting for an answer: read on every page of the app
+                fields=["subscription"],
+                condition=Q(status="InProgress"),
+                name="operation_in_progress",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(action__in=OperationAction.values), name="operation_action_valid"

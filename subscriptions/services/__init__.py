@@ -8,6 +8,7 @@ tasks, commands and the API call these same functions.
 
 from .changes import (
     QuantityQuote,
+    change_waiting,
     plan_change_refusal,
     quantity_quote,
     subscription_change_billing_profile,
@@ -17,13 +18,14 @@ from .changes import (
     subscription_set_auto_renew,
 )
 from .common import ChangeRefused
+from .confirm import OperationRefused, changes_confirm_silent, operation_answer, quantity_notice
 from .handoff import (
     landing_url,
     marketplace_token_issue,
     marketplace_tokens_purge,
     subscription_for_marketplace_token,
 )
-from .operations import OperationRefused, operation_answer, operation_record
+from .operations import operation_record
 from .proposals import ProposalRefused, proposal_accept, proposal_decline
 from .purchase import PurchaseRefused, subscription_buy
 from .transitions import (
@@ -52,6 +54,8 @@ __all__ = [
     "PurchaseRefused",
     "QuantityQuote",
     "cancel_quote",
+    "change_waiting",
+    "changes_confirm_silent",
     "landing_url",
     "marketplace_token_issue",
     "marketplace_tokens_purge",
@@ -60,6 +64,7 @@ __all__ = [
     "plan_change_refusal",
     "proposal_accept",
     "proposal_decline",
+    "quantity_notice",
     "quantity_quote",
     "subscription_activate",
     "subscription_buy",

@@ -15,7 +15,7 @@ from portal.money import format_money
 from publishers.models import Plan
 
 from ..lifecycle import Status
-from ..models import Subscription
+from ..models import OperationAction, OperationSource, OperationStatus, Subscription
 from .common import (
     ChangeRefused,
     describe,
@@ -25,7 +25,7 @@ from .common import (
     recheck,
     utc_day,
 )
-from .outbox import tell_publisher
+from .outbox import ask_publisher, awaits_publisher, tell_publisher
 
 # A decrease applies at once, with a credit, this soon after activation or a renewal.
 DECREASE_NOW_WINDOW = datetime.timedelta(days=7)
@@ -43,6 +43,7 @@ class QuantityQuote:
     since: datetime.date | None = None  # the first day charged or credited
     renews_on: datetime.date | None = None
     pending: bool = False  # not set up yet
+    publisher: str = ""  # set when the change waits for this publisher's answer
 
     @property
     def kind(self) -> str:
@@ -51,6 +52,14 @@ class QuantityQuote:
     @property
     def explanation(self) -> str:
         count, amount = licenses(self.new), format_money(abs(self.amount), self.currency)
+        if self.publisher:
+            effect = self._effect(count, amount)
+            return (
+                f"{effect} {self.publisher} confirms the change first: until then, nothing changes."
+            )
+        return self._effect(count, amount)
+
+    def _effect(self, count: str, amount: str) -> str:
         if self.when == "renewal":
             return (
                 f"You keep {licenses(self.old)} until the term ends; from the renewal on "
@@ -88,13 +97,23 @@ def quantity_quote(
     within 7 days of activation or the last renewal, when it applies now with a prorated
     credit. A decrease the publisher made (`by_publisher`, the Fulfillment API) applies now
     with a prorated credit: the publisher decided it. The form shows it;
-    `subscription_change_quantity` does it: one rule."""
+    `subscription_change_quantity` does it: one rule.
+
+    A customer's change to an active app whose publisher takes webhooks waits for the
+    publisher's answer (the quote names the publisher), and a second one is refused
+    meanwhile; the publisher's own changes go ahead (the waiting one then ends Conflict)."""
     now = now or timezone.now()
     if not subscription.is_per_seat:
         raise ChangeRefused("This app has unlimited licenses: there is no quantity to change.")
     if subscription.status not in (Status.PENDING_ACTIVATION, Status.ACTIVE):
         word = subscription.get_status_display().lower()
         raise ChangeRefused(f"An app that is {word} can't change its license quantity.")
+    if not by_publisher and (waiting := change_waiting(subscription)):
+        raise ChangeRefused(
+            f"{waiting_words(subscription, waiting)}: you can change the quantity again "
+            "once it has answered.",
+            code="waiting",
+        )
     if refusal := _bounds_refusal(subscription, quantity):
         raise ChangeRefused(refusal, code="bounds")
     old = subscription.quantity
@@ -105,6 +124,8 @@ def quantity_quote(
     unchanged = quantity == old and (scheduled is None or by_publisher)
     if unchanged or (quantity == scheduled and not by_publisher):
         raise ChangeRefused(f"The app already has {licenses(quantity)}.", code="unchanged")
+    if not by_publisher and awaits_publisher(subscription, None):
+        quote["publisher"] = subscription.plan.app.publisher.name
     if subscription.is_pending or quantity == old:
         return QuantityQuote(**quote, when="now", pending=subscription.is_pending)
     today = utc_day(now)
@@ -137,10 +158,12 @@ def subscription_change_quantity(
     check=None,
     by_publisher: bool = False,
 ) -> tuple[Subscription, QuantityQuote]:
-    """Change the number of licenses as `quantity_quote` says, charging or crediting it.
-    `expected` is the quote the person confirmed: if the locked row now says otherwise
-    (another change came first, the 7-day window closed), nothing is done. `by_publisher`:
-    the publisher made the change through the API (a decrease applies now)."""
+    """Change the number of licenses as `quantity_quote` says, charging or crediting it;
+    or, when the quote names a publisher, ask it: the change waits InProgress for its
+    answer (`confirm`) and nothing is charged yet. `expected` is the quote the person
+    confirmed: if the locked row now says otherwise (another change came first, the 7-day
+    window closed), nothing is done. `by_publisher`: the publisher made the change through
+    the API (a decrease applies now)."""
     now = now or timezone.now()
     with transaction.atomic():
         sub = locked(subscription)
@@ -151,17 +174,57 @@ def subscription_change_quantity(
                 f"This app changed since you reviewed it: {quote.explanation} Review it again.",
                 code="stale",
             )
-        _apply_quantity(sub, quote, actor, now)
+        if quote.publisher:
+            ask_publisher(sub, quote.new, actor, now)
+            audit_record(
+                tenant=sub.tenant,
+                actor=actor,
+                verb="subscription.change_quantity_requested",
+                target=sub,
+                data=_quantity_data(sub, quote),
+                at=now,
+            )
+        else:
+            quantity_apply(sub, quote, actor, now)
     return sub, quote
 
 
-def _apply_quantity(sub: Subscription, quote: QuantityQuote, actor: Actor, now) -> None:
-    """The change itself, on the locked row. Once the app is active, the "Webhooks and
-    operations" issue puts the publisher's confirmation in front of this."""
+def _quantity_data(sub: Subscription, quote: QuantityQuote) -> dict:
     data = {"name": sub.name, "from": quote.old, "to": quote.new}
     if quote.when == "renewal":
-        sub.scheduled_quantity = quote.new
         data["applies"] = f"at renewal on {sub.term_end}"
+    return data
+
+
+def change_waiting(subscription: Subscription):
+    """The customer's quantity change still waiting for the publisher's answer, or None."""
+    return (
+        subscription.operations.filter(
+            status=OperationStatus.IN_PROGRESS,
+            source=OperationSource.CUSTOMER,
+            action=OperationAction.CHANGE_QUANTITY,
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def waiting_words(subscription: Subscription, operation) -> str:
+    """ "Waiting for Contoso Ltd. to confirm 12 licenses" """
+    publisher = subscription.plan.app.publisher.name
+    return f"Waiting for {publisher} to confirm {licenses(operation.quantity)}"
+
+
+def quantity_apply(
+    sub: Subscription, quote: QuantityQuote, actor: Actor, now, *, confirmed: str = ""
+) -> None:
+    """The change itself, on the locked row: at once, or when the publisher `confirmed` it
+    (how, in words; its operation then is the one that waited, and no webhook is sent)."""
+    data = _quantity_data(sub, quote)
+    if confirmed:
+        data["confirmed"] = confirmed
+    if quote.when == "renewal":
+        sub.scheduled_quantity = quote.new
     else:
         sub.quantity, sub.scheduled_quantity = quote.new, None
     sub.save(update_fields=["quantity", "scheduled_quantity"])
@@ -202,7 +265,7 @@ def _apply_quantity(sub: Subscription, quote: QuantityQuote, actor: Actor, now) 
         data=data,
         at=now,
     )
-    if not sub.is_pending and quote.when == "now":
+    if not sub.is_pending and quote.when == "now" and not confirmed:
         tell_publisher(sub, "change_quantity", actor, now)
 
 

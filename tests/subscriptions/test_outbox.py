@@ -162,10 +162,12 @@ def test_the_sweep_tells_publishers_as_the_services_do(tenant, plan, publisher):
         del shown["subscription"]["created"]  # bought a moment apart
         return event.action, shown
 
+    # The batch's events wait for the webhook sweep (no task each), which renders their
+    # bodies as it first sends them; the service's went at once.
+    assert WebhookEvent.objects.get(subscription=by_sweep).body == ""
+    due = {pk for pk, _ in webhooks_due(now=renewed_at + datetime.timedelta(hours=1))}
+    assert WebhookEvent.objects.get(subscription=by_sweep).pk in due
     assert sent(by_service) == sent(by_sweep)
     assert sent(by_sweep)[0] == "Renew"
     assert Operation.objects.filter(subscription=quiet, action="Renew").exists()
     assert not WebhookEvent.objects.filter(subscription=quiet).exists()  # no webhook URL
-    # The batch's events wait for the webhook sweep (no task each); the service's went.
-    due = {pk for pk, _ in webhooks_due(now=renewed_at + datetime.timedelta(hours=1))}
-    assert WebhookEvent.objects.get(subscription=by_sweep).pk in due

@@ -21,16 +21,16 @@ from functools import partial
 
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Sum
 
 from billing.models import Charge, ChargeKind
 from portal.audit import Actor
 from portal.models import ActorType, AuditEvent
-from publishers.models import PricingModel
+from publishers.models import PricingModel, WebhookEvent
 from subscriptions import services
 from subscriptions.lifecycle import Status
-from subscriptions.models import Subscription
+from subscriptions.models import Operation, Subscription
 from subscriptions.services import ChangeRefused, changes, purchase, transitions
 from tests.concurrency import run_together
 from tests.factories import AppFactory, BillingProfileFactory, PlanFactory, SubscriptionFactory
@@ -167,20 +167,39 @@ def test_twenty_quantity_changes_at_once_charge_exactly_the_final_quantity(
     assert sorted(added.values_list("amount", flat=True)) == sorted(q.amount for q in increases)
 
 
+@pytest.fixture
+def awaiting(active):
+    """`active`, its publisher taking webhooks: a customer's change waits for its answer."""
+    publisher = active.plan.app.publisher
+    publisher.webhook_url = "https://hooks.example/marketplace"
+    publisher.save()
+    return active
+
+
 @pytest.mark.parametrize("attempt", range(3))
-def test_twenty_admins_asking_for_one_more_license_at_once_get_it_once(active, slowed, attempt):
-    """What twenty "+1" clicks on the same page send: the same target, twenty times. One
-    applies and is charged; the others find it done and are refused, charging nothing."""
+def test_twenty_admins_asking_for_one_more_license_at_once_get_it_once(awaiting, slowed, attempt):
+    """What twenty "+1" clicks on the same page send: the same target, twenty times. One is
+    sent to the publisher and waits for its answer (nothing charged yet); the others find
+    it waiting and are refused in words. Accepted, it applies once and is charged once."""
     slowed(changes, "quantity_quote")
     quotes = []
     target = INITIAL + 1
     errors = run_together(
-        *(partial(change_quantity, active, target, days(10), quotes) for _ in range(20))
+        *(partial(change_quantity, awaiting, target, days(10), quotes) for _ in range(20))
     )
     assert len(quotes) == 1 and len(errors) == 19
-    assert all(isinstance(e, ChangeRefused) and e.code == "unchanged" for e in errors), errors
+    assert all(isinstance(e, ChangeRefused) and e.code == "waiting" for e in errors), errors
+    assert all("Waiting for" in " ".join(e.messages) for e in errors)
 
-    sub = Subscription.objects.get(pk=active.pk)
+    (operation,) = Operation.objects.filter(subscription=awaiting)
+    assert (operation.status, operation.quantity) == ("InProgress", target)
+    assert WebhookEvent.objects.filter(uuid=operation.uuid).count() == 1
+    sub = Subscription.objects.get(pk=awaiting.pk)
+    assert sub.quantity == INITIAL and total(sub) == PURCHASE
+
+    with transaction.atomic():
+        services.operation_answer(operation=operation, succeeded=True, actor=ADMIN, now=days(10))
+    sub = Subscription.objects.get(pk=awaiting.pk)
     assert (sub.quantity, sub.scheduled_quantity) == (target, None)
     (added,) = charges(sub).filter(kind=ChargeKind.ADD_QUANTITY)
     assert (added.quantity, added.amount) == (1, per_license(10))

@@ -179,6 +179,12 @@ class Command(DemoCommand):
                 sub, _ = services.subscription_change_quantity(
                     subscription=sub, quantity=args[0], actor=actor, now=now
                 )
+                if waiting := services.change_waiting(sub):  # its publisher says yes
+                    with transaction.atomic():
+                        services.operation_answer(
+                            operation=waiting, succeeded=True, actor=PUBLISHER, now=now
+                        )
+                    sub.refresh_from_db()
             elif step == "auto_renew_off":
                 sub = services.subscription_set_auto_renew(
                     subscription=sub, auto_renew=False, actor=actor
