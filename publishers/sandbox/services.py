@@ -93,8 +93,9 @@ def webhook_receive(
 
 
 def _answer(publisher: SandboxPublisher, received: SandboxReceived, payload: dict):
-    """(HTTP status, outcome) of answering the change the webhook asks about; a PATCH is
-    made over HTTP, outside any transaction (the record is committed already)."""
+    """(HTTP status, outcome) of answering the change the webhook asks about: the operation
+    is read first and, if it still waits, PATCHed, over HTTP, outside any transaction (the
+    record is committed already)."""
     answer = publisher.answer
     if answer == Answer.SILENT:
         return 200, "said nothing"
@@ -102,8 +103,13 @@ def _answer(publisher: SandboxPublisher, received: SandboxReceived, payload: dic
         return 400, "refused 400"
     plan_id = payload.get("planId")
     quantity = payload.get("quantity")
+    client = client_of(publisher)
     try:
-        client_of(publisher).update_operation(
+        # The webhook may be late or delivered again: answer only what still waits.
+        now = client.operation(received.subscription_id, received.operation_id)["status"]
+        if now != "InProgress":
+            return 200, f"already {now}: nothing to answer"
+        client.update_operation(
             received.subscription_id,
             received.operation_id,
             success=answer == Answer.ACCEPT,

@@ -254,20 +254,31 @@ def test_only_a_change_the_customer_asked_for_that_waits_is_answered(ledger):
     assert list(SandboxReceived.objects.values_list("outcome", flat=True)) == ["noted"] * 2
 
 
-def test_a_patch_the_api_refuses_is_recorded_and_a_decline_still_declines(ledger):
+def test_a_change_settled_since_its_webhook_was_written_is_left_alone(ledger):
     over = waiting_change(ledger)
     over.status = OperationStatus.CONFLICT  # overtaken since the webhook was written
     over.save(update_fields=["status"])
     body = body_of(over).replace('"status": "Conflict"', '"status": "InProgress"')
-    accepted = deliver(over, body=body)
+    for answer in (Answer.ACCEPT, Answer.DECLINE):
+        switch(answer)
+        late = deliver(over, body=body, webhook_id=str(uuid.uuid4()))
+        assert late.status_code == 200
+        assert late.json()["outcome"] == "already Conflict: nothing to answer"
+    assert status_of(over) == OperationStatus.CONFLICT
+
+
+def test_a_patch_the_api_refuses_is_recorded_and_a_decline_still_declines(ledger):
+    change = waiting_change(ledger)
+    body = body_of(change).replace('"quantity": 8', '"quantity": 9')  # not what it asks
+    accepted = deliver(change, body=body)
     assert accepted.status_code == 200  # silence would accept it: the publisher's intent
     outcome = SandboxReceived.objects.get().outcome
     assert outcome.startswith("PATCH failed: (400) ")
     switch(Answer.DECLINE)
-    declined = deliver(over, body=body, webhook_id=str(uuid.uuid4()))
+    declined = deliver(change, body=body, webhook_id=str(uuid.uuid4()))
     assert declined.status_code == 400  # the marketplace takes the 4xx as declined
     assert declined.json()["outcome"].endswith("; answered 400 to decline")
-    assert status_of(over) == OperationStatus.CONFLICT
+    assert status_of(change) == OperationStatus.IN_PROGRESS
 
 
 @pytest.fixture
