@@ -23,6 +23,8 @@ def sweep_webhooks() -> int:
     """Send a task for every outbox event that is due and not on its way (Celery beat,
     every few seconds): the outbox, not the queue, says what is left to deliver."""
     due = webhooks.webhooks_due()
-    for event_id, attempt in due:
-        webhooks.send_task(deliver_webhook, event_id, attempt)
+    for sent, (event_id, attempt) in enumerate(due):
+        if not webhooks.send_task(deliver_webhook, event_id, attempt):
+            webhooks.not_sent([pk for pk, _ in due[sent + 1 :]])  # the broker is down: next sweep
+            return sent
     return len(due)

@@ -14,6 +14,7 @@ no: declined; anything else is tried again later, with exponential backoff and j
 
 import datetime
 import json
+import logging
 import random
 import threading
 import time
@@ -23,6 +24,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 from standardwebhooks import Webhook
 
 from portal.audit import Actor, audit_record
@@ -40,8 +42,10 @@ MAX_DELAY = 30 * 60.0
 RETRYABLE_4XX = {408, 425, 429}
 USER_AGENT = "Marketplace-Webhooks/1.0"
 SWEEP_BATCH = 2_000
+CUT_OFF = "Cut off: no outcome was recorded (the worker stopped, or took longer than its claim)."
 
 _local = threading.local()
+logger = logging.getLogger(__name__)
 
 
 def _client() -> httpx.Client:
@@ -155,8 +159,21 @@ def _render_bodies(events: list[WebhookEvent]) -> None:
         WebhookEvent.objects.bulk_update(events, ["body"], batch_size=500)
 
 
-def send_task(task, event_id: int, attempt: int) -> None:
-    task.apply_async((event_id,), task_id=f"webhook-{event_id}-{attempt}")
+def send_task(task, event_id: int, attempt: int) -> bool:
+    """Send the event's delivery task; False when the broker can't be reached (logged: the
+    outbox keeps the event, and the next sweep sends it)."""
+    try:
+        task.apply_async((event_id,), task_id=f"webhook-{event_id}-{attempt}")
+    except KombuOperationalError as failure:
+        logger.warning("Webhook %s: its task wasn't sent (%s); the sweep will.", event_id, failure)
+        not_sent([event_id])
+        return False
+    return True
+
+
+def not_sent(event_ids: list[int]) -> None:
+    """The events' tasks didn't go out: the sweep takes them at its next run."""
+    WebhookEvent.objects.filter(pk__in=event_ids).update(enqueued_at=None)
 
 
 def webhooks_due(*, now=None, batch: int = SWEEP_BATCH) -> list[tuple[int, int]]:
@@ -183,12 +200,26 @@ def webhooks_due(*, now=None, batch: int = SWEEP_BATCH) -> list[tuple[int, int]]
     return [(pk, count + 1) for pk, count in rows]
 
 
-def _claim(event_id: int, now) -> bool:
+def _claim(event_id: int, now, until) -> bool:
     free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     return bool(
         WebhookEvent.objects.due(now)
         .filter(free, pk=event_id)
-        .update(claimed_until=now + CLAIM, attempt_count=F("attempt_count") + 1)
+        .update(claimed_until=until, attempt_count=F("attempt_count") + 1)
+    )
+
+
+def _record_cut_off(event: WebhookEvent, now) -> None:
+    """Keep, as attempts, the earlier claims of the event that recorded nothing (a worker
+    killed, or stuck past CLAIM, inside its POST)."""
+    recorded = set(event.attempts.values_list("number", flat=True))
+    WebhookAttempt.objects.bulk_create(
+        [
+            WebhookAttempt(event=event, number=number, at=now, url="", error=CUT_OFF)
+            for number in range(1, event.attempt_count)
+            if number not in recorded
+        ],
+        ignore_conflicts=True,  # its worker may yet record it
     )
 
 
@@ -241,9 +272,18 @@ def deliver(event_id: int, *, now=None) -> str | None:
     """Make one attempt at the event when it is due and no one else is at it; its status
     after (None when there was nothing to do)."""
     now = now or timezone.now()
-    if not _claim(event_id, now):
+    until = now + CLAIM
+    if not _claim(event_id, now, until):
+        # Not due, someone else's, or an earlier event of its subscription is pending (that
+        # one's settling sends this one's task): nothing is on its way for it now.
+        WebhookEvent.objects.filter(pk=event_id, claimed_until__isnull=True).update(
+            enqueued_at=None
+        )
         return None
     event = WebhookEvent.objects.select_related("publisher").get(pk=event_id)
+    number = event.attempt_count
+    if number > 1:
+        _record_cut_off(event, now)
     if not event.body:  # written by a batch and sent before the sweep rendered it
         _render_bodies([event])
     at = timezone.now()
@@ -251,7 +291,11 @@ def deliver(event_id: int, *, now=None) -> str | None:
     code = outcome["status_code"]
     with transaction.atomic():
         event = WebhookEvent.objects.select_for_update().get(pk=event_id)
-        WebhookAttempt.objects.create(event=event, number=event.attempt_count, at=at, **outcome)
+        WebhookAttempt.objects.update_or_create(
+            event=event, number=number, defaults={"at": at, **outcome}
+        )
+        if event.claimed_until != until:  # held past its claim: another worker has it now
+            return event.status
         done = timezone.now()
         if code is not None and 200 <= code < 300:
             event.status = WebhookStatus.DELIVERED
@@ -271,7 +315,28 @@ def deliver(event_id: int, *, now=None) -> str | None:
         event.save()
         if event.status != WebhookStatus.PENDING:
             webhook_settled.send(sender=WebhookEvent, event=event)
+            _send_next(event, done)
     return event.status
+
+
+def _send_next(event: WebhookEvent, now) -> None:
+    """The next pending event of the settled one's subscription, waiting for it in line: its
+    task, sent when the settling commits (not left to the sweep)."""
+    from .tasks import deliver_webhook
+
+    following = (
+        WebhookEvent.objects.filter(
+            subscription_id=event.subscription_id, status=WebhookStatus.PENDING, pk__gt=event.pk
+        )
+        .order_by("pk")
+        .values_list("pk", "attempt_count", "next_attempt_at")
+        .first()
+    )
+    if following is None or following[2] > now:
+        return
+    pk, count, _ = following
+    WebhookEvent.objects.filter(pk=pk).update(enqueued_at=now)
+    transaction.on_commit(lambda: send_task(deliver_webhook, pk, count + 1))
 
 
 def webhook_replay(*, event: WebhookEvent, actor: Actor) -> WebhookEvent:

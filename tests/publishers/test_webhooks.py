@@ -184,12 +184,37 @@ def test_the_sweep_sends_what_is_due_once_until_it_is_settled(sub, receiver, set
 
 def test_a_claimed_event_is_not_delivered_twice(sub, receiver):
     event = enqueue(sub)
-    assert webhooks._claim(event.pk, event.next_attempt_at)  # another worker is at it
+    now = event.next_attempt_at
+    assert webhooks._claim(event.pk, now, now + webhooks.CLAIM)  # another worker is at it
     assert webhooks.deliver(event.pk) is None and receiver.received == []
     assert webhooks.webhooks_due(now=later(event, 1)) == []
-    # Its worker died: once the claim has run out, it goes again.
+    # Its worker died: once the claim has run out, it goes again, and the cut-off attempt
+    # is kept as one.
     past_claim = later(event) + webhooks.CLAIM + webhooks.ENQUEUED
     assert [pk for pk, _ in webhooks.webhooks_due(now=past_claim)] == [event.pk]
+    assert webhooks.deliver(event.pk, now=past_claim) == WebhookStatus.DELIVERED
+    attempts = list(event.attempts.values_list("number", "status_code", "error"))
+    assert attempts == [(1, None, webhooks.CUT_OFF), (2, 200, "")]
+
+
+def test_settling_an_event_sends_the_next_of_its_subscription_at_once(
+    sub, receiver, django_capture_on_commit_callbacks
+):
+    receiver.answers = [500]
+    first, second = enqueue(sub, action="Suspend"), enqueue(sub, action="Reinstate")
+    assert webhooks.deliver(second.pk) is None  # in line behind the first: left to the sweep
+    second.refresh_from_db()
+    assert second.enqueued_at is None
+    webhooks.deliver(first.pk)  # 500: pending, so the second still waits
+    with django_capture_on_commit_callbacks(execute=True) as sent:
+        assert webhooks.deliver(first.pk, now=later(first, 1)) == WebhookStatus.DELIVERED
+    assert len(sent) == 1  # the second's task, sent on commit (eager: delivered)
+    assert [json.loads(body)["action"] for _, body in receiver.received] == [
+        "Suspend",
+        "Suspend",
+        "Reinstate",
+    ]
+    assert WebhookEvent.objects.get(pk=second.pk).status == WebhookStatus.DELIVERED
 
 
 def test_a_replay_sends_the_same_webhook_id_again(sub, receiver, settled):
