@@ -191,7 +191,7 @@ def subscription_quantity(request, subscription_uuid):
         except ValidationError as error:
             form.add_error("quantity", _words(error))
         else:
-            messages.success(request, quote.explanation)
+            messages.success(request, quote.done)
             return redirect(_detail_url(request, subscription))
     elif form.is_bound:
         form.is_valid()  # the quote, or the field's error

@@ -59,6 +59,15 @@ class QuantityQuote:
             )
         return self._effect(count, amount)
 
+    @property
+    def done(self) -> str:
+        """What the admin is told once the change is asked for: sent, when it waits for the
+        publisher (its answer may come at once, or never: the app page tells which)."""
+        if self.publisher:
+            effect = self._effect(licenses(self.new), format_money(abs(self.amount), self.currency))
+            return f"Sent to {self.publisher} to confirm. Once confirmed: {effect}"
+        return self.explanation
+
     def _effect(self, count: str, amount: str) -> str:
         if self.when == "renewal":
             return (

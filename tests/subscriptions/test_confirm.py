@@ -96,6 +96,7 @@ def answer(operation, succeeded, now=LATER):
 def test_a_customer_change_waits_for_the_publisher_and_says_so(sub, admin, receiver):
     quote = ask(sub, admin, 6)
     assert "Tailspin Toys confirms the change first" in quote.explanation
+    assert quote.done.startswith("Sent to Tailspin Toys to confirm. Once confirmed: 6 licenses")
     operation = waiting(sub)
     assert (operation.action, operation.source, operation.quantity) == (
         "ChangeQuantity",
