@@ -330,6 +330,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 # A worker takes one message at a time: none wait behind a slow one (a webhook's 15 s).
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 300  # seconds: the longest a task may run
+# Celery closes Django's database connections around every task unless told to reuse them:
+# a new PostgreSQL connection per task costs more than a webhook's delivery. Reused for this
+# many tasks; CONN_MAX_AGE and the health check still apply between tasks (portal/celery.py).
+CELERY_DB_REUSE_MAX = env.int("CELERY_DB_REUSE_MAX", default=1000)
 # Redis gives an unacknowledged message to another worker after this many seconds: well
 # above the longest task (and any countdown), or a running task would start twice.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
