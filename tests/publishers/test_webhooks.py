@@ -185,7 +185,7 @@ def test_the_sweep_sends_what_is_due_once_until_it_is_settled(sub, receiver, set
 def test_a_claimed_event_is_not_delivered_twice(sub, receiver):
     event = enqueue(sub)
     now = event.next_attempt_at
-    assert webhooks._claim(event.pk, now, now + webhooks.CLAIM)  # another worker is at it
+    assert webhooks._claim(event.pk, now, now + webhooks.CLAIM) == event  # another is at it
     assert webhooks.deliver(event.pk) is None and receiver.received == []
     assert webhooks.webhooks_due(now=later(event, 1)) == []
     # Its worker died: once the claim has run out, it goes again, and the cut-off attempt
