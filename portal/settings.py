@@ -370,5 +370,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}, "stripe": {"level": "WARNING"}},
+    # httpx says INFO for every request: a webhook's attempts are kept in the outbox instead.
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "stripe": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+    },
 }

@@ -1,5 +1,6 @@
-"""Background work of publishers: webhook delivery (one event per task, and the sweep that
-re-sends what is due, every few seconds) and warnings of expiring API secrets (daily)."""
+"""Background work of publishers: webhook delivery (a change's own event, or a batch of those
+due, a task; the sweep that re-sends what is due, every few seconds) and warnings of expiring
+API secrets (daily)."""
 
 from celery import shared_task
 
@@ -19,12 +20,15 @@ def deliver_webhook(event_id: int) -> str | None:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def deliver_webhooks(event_ids: list[int]) -> int:
+    """One attempt at each of the outbox events, one after the other (those not due or that
+    someone is at, none); how many were attempted."""
+    return len(webhooks.deliver_many(event_ids))
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def sweep_webhooks() -> int:
-    """Send a task for every outbox event that is due and not on its way (Celery beat,
-    every few seconds): the outbox, not the queue, says what is left to deliver."""
-    due = webhooks.webhooks_due()
-    for sent, (event_id, attempt) in enumerate(due):
-        if not webhooks.send_task(deliver_webhook, event_id, attempt):
-            webhooks.not_sent([pk for pk, _ in due[sent + 1 :]])  # the broker is down: next sweep
-            return sent
-    return len(due)
+    """Send the tasks of every outbox event that is due and not on its way (Celery beat,
+    every few seconds), a batch of them a task: the outbox, not the queue, says what is left
+    to deliver."""
+    return webhooks.send_batches(deliver_webhooks, webhooks.webhooks_due())

@@ -1,11 +1,14 @@
 """Webhooks to publishers: written to the outbox in the transaction of the change
-(`webhook_enqueue`), delivered by Celery (`tasks.deliver_webhook`, one event per task),
-re-sent by the frequent sweep (`webhooks_due`) whatever the queue lost.
+(`webhook_enqueue`), delivered by Celery (`tasks.deliver_webhook`, the change's own event,
+sent on commit; `tasks.deliver_webhooks`, up to BATCH events the sweep found due, or those
+next in line behind one just settled), re-sent by the frequent sweep (`webhooks_due`)
+whatever the queue lost.
 
-A delivery claims its event with one conditional UPDATE (pending, due, first in line for its
-subscription, not claimed), so two workers never send it at once; it signs the body per
+A delivery claims its events with one conditional UPDATE (pending, due, first in line for
+their subscription, not claimed), so two workers never send one at once; it signs each body per
 Standard Webhooks with the publisher's secret, POSTs it with a 15-second timeout over a
-pooled client to the address `addresses.webhook_target` checked, and records the attempt.
+pooled client to the address `addresses.webhook_target` checked, and records the attempt,
+settling each event in its own transaction as soon as it is answered.
 A 2xx answer delivers the event; a 4xx one (but 408, 425 and 429) is the publisher saying
 no: declined; anything else is tried again later, with exponential backoff and jitter, until
 8 hours after the event was written: then it has failed. Settling an event sends
@@ -23,7 +26,7 @@ import httpx
 from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 from standardwebhooks import Webhook
@@ -37,12 +40,14 @@ from .signals import webhook_settled
 
 TIMEOUT = 15.0  # seconds, per attempt
 CLAIM = datetime.timedelta(seconds=60)  # a delivery's hold on its event: above TIMEOUT
+LAST_START = CLAIM.total_seconds() - 2 * TIMEOUT  # a batch's last POST starts before this
 ENQUEUED = datetime.timedelta(minutes=2)  # the sweep sends no second task within this
 RETRY_FOR = datetime.timedelta(hours=8)
 MAX_DELAY = 30 * 60.0
 RETRYABLE_4XX = {408, 425, 429}
 USER_AGENT = "Marketplace-Webhooks/1.0"
 SWEEP_BATCH = 2_000
+BATCH = 20  # events per delivery task the sweep sends: Celery's cost per task, shared
 CUT_OFF = "Cut off: no outcome was recorded (the worker stopped, or took longer than its claim)."
 
 _local = threading.local()
@@ -185,6 +190,23 @@ def send_task(task, event_id: int, attempt: int) -> bool:
     return True
 
 
+def send_batches(task, due: list[tuple[int, int]]) -> int:
+    """Send the delivery tasks of the (id, attempt) events `webhooks_due` gave, BATCH a
+    task, each task's id made of its events' ids and attempts; how many events went. At the
+    first the broker refuses, the rest are left to the next sweep."""
+    for start in range(0, len(due), BATCH):
+        batch = due[start : start + BATCH]
+        ids = [pk for pk, _ in batch]
+        task_id = "webhooks-" + "-".join(f"{pk}.{attempt}" for pk, attempt in batch)
+        try:
+            task.apply_async((ids,), task_id=task_id[:200])
+        except KombuOperationalError as failure:
+            logger.warning("Webhooks: tasks not sent (%s); the next sweep will.", failure)
+            not_sent([pk for pk, _ in due[start:]])
+            return start
+    return len(due)
+
+
 def not_sent(event_ids: list[int]) -> None:
     """The events' tasks didn't go out: the sweep takes them at its next run."""
     WebhookEvent.objects.filter(pk__in=event_ids).update(enqueued_at=None)
@@ -216,7 +238,7 @@ def webhooks_due(*, now=None, batch: int = SWEEP_BATCH) -> list[tuple[int, int]]
 
 _CLAIM = """
     UPDATE {event} AS e SET claimed_until = %s, attempt_count = e.attempt_count + 1
-    WHERE e.id = %s AND e.status = %s AND e.next_attempt_at <= %s
+    WHERE e.id IN ({ids}) AND e.status = %s AND e.next_attempt_at <= %s
       AND (e.claimed_until IS NULL OR e.claimed_until < %s)
       AND NOT EXISTS (SELECT 1 FROM {event} AS x WHERE x.subscription_id = e.subscription_id
                       AND x.id < e.id AND x.status = %s)
@@ -228,21 +250,23 @@ _CLAIM = """
 """  # SQLite's RETURNING names the updated table's columns unqualified
 
 
-def _claim(event_id: int, now, until) -> WebhookEvent | None:
-    """Take the event for one attempt, if it is due (`WebhookEvent.objects.due`: pending,
-    due, first in line for its subscription) and no one holds it: the event, with its
-    publisher's webhook_url and webhook_secret, read in the same statement (one round trip
-    on the delivery's hot path; PostgreSQL and SQLite both take UPDATE ... RETURNING)."""
+def _claim(event_ids: list[int], now, until) -> list[WebhookEvent]:
+    """Take the events for one attempt each, those that are due (`WebhookEvent.objects.due`:
+    pending, due, first in line for their subscription) and held by no one: in id order,
+    with their publisher's webhook_url and webhook_secret, read in the same statement (one
+    round trip on the delivery's hot path; PostgreSQL and SQLite both take UPDATE ...
+    RETURNING)."""
     from .models import Publisher
 
     sql = _CLAIM.format(
         event=connection.ops.quote_name(WebhookEvent._meta.db_table),
         publisher=connection.ops.quote_name(Publisher._meta.db_table),
+        ids=", ".join(["%s"] * len(event_ids)),
     )
     at = connection.ops.adapt_datetimefield_value
     pending = WebhookStatus.PENDING
-    params = [at(until), event_id, pending, at(now), at(now), pending]
-    return next(iter(WebhookEvent.objects.raw(sql, params)), None)
+    params = [at(until), *event_ids, pending, at(now), at(now), pending]
+    return sorted(WebhookEvent.objects.raw(sql, params), key=lambda event: event.pk)
 
 
 def _record_cut_off(event: WebhookEvent, now) -> None:
@@ -308,40 +332,78 @@ def _post(event: WebhookEvent, at) -> dict:
 def deliver(event_id: int, *, now=None) -> str | None:
     """Make one attempt at the event when it is due and no one else is at it; its status
     after (None when there was nothing to do)."""
+    return deliver_many([event_id], now=now).get(event_id)
+
+
+def deliver_many(event_ids: list[int], *, now=None) -> dict[int, str]:
+    """One attempt at each of the events that is due and no one else is at, one after the
+    other, each settled in its own transaction as soon as it is answered: {id: status
+    after} of those attempted. The events are claimed together for CLAIM; those a slow
+    receiver leaves no time for are given back untried, for the sweep."""
     now = now or timezone.now()
-    until = now + CLAIM
-    event = _claim(event_id, now, until)
-    if event is None:
+    until, started = now + CLAIM, time.monotonic()
+    events = _claim(event_ids, now, until)
+    claimed = {event.pk for event in events}
+    if unclaimed := [pk for pk in event_ids if pk not in claimed]:
         # Not due, someone else's, or an earlier event of its subscription is pending (that
         # one's settling sends this one's task): nothing is on its way for it now.
-        WebhookEvent.objects.filter(pk=event_id, claimed_until__isnull=True).update(
+        WebhookEvent.objects.filter(pk__in=unclaimed, claimed_until__isnull=True).update(
             enqueued_at=None
         )
-        return None
+    for event in events:
+        if event.attempt_count > 1:
+            _record_cut_off(event, now)
+    _render_bodies(events)  # those written by a batch and sent before the sweep rendered them
+    statuses = {}
+    for position, event in enumerate(events):
+        if time.monotonic() - started > LAST_START:
+            _give_back(events[position:], until)
+            break
+        statuses[event.pk] = _attempt(event, until)
+    settled = [e for e in events if statuses.get(e.pk, WebhookStatus.PENDING) != "pending"]
+    _send_following(settled, timezone.now())
+    return statuses
+
+
+def _give_back(events: list[WebhookEvent], until) -> None:
+    """Release claimed events not tried: as they were before the claim, due for the sweep."""
+    WebhookEvent.objects.filter(pk__in=[event.pk for event in events], claimed_until=until).update(
+        claimed_until=None, enqueued_at=None, attempt_count=F("attempt_count") - 1
+    )
+
+
+def _attempt(event: WebhookEvent, until) -> str:
+    """POST the claimed event once and settle what its answer says; its status after."""
     number = event.attempt_count
-    if number > 1:
-        _record_cut_off(event, now)
-    if not event.body:  # written by a batch and sent before the sweep rendered it
-        _render_bodies([event])
     at = timezone.now()
     outcome = _post(event, at)
     with transaction.atomic():
+        _commit_without_waiting()
         done = timezone.now()
         changes = _outcome(event, outcome["status_code"], at, done)
         # One conditional UPDATE: the event moves only while this delivery still holds it.
-        held = WebhookEvent.objects.filter(pk=event_id, claimed_until=until).update(**changes)
+        held = WebhookEvent.objects.filter(pk=event.pk, claimed_until=until).update(**changes)
         if not held:  # held past its claim: another worker has it now; the attempt is kept
             WebhookAttempt.objects.update_or_create(
-                event_id=event_id, number=number, defaults={"at": at, **outcome}
+                event_id=event.pk, number=number, defaults={"at": at, **outcome}
             )
-            return WebhookEvent.objects.values_list("status", flat=True).get(pk=event_id)
-        WebhookAttempt.objects.create(event_id=event_id, number=number, at=at, **outcome)
+            return WebhookEvent.objects.values_list("status", flat=True).get(pk=event.pk)
+        WebhookAttempt.objects.create(event_id=event.pk, number=number, at=at, **outcome)
         for field, value in changes.items():
             setattr(event, field, value)
         if event.status != WebhookStatus.PENDING:
             webhook_settled.send(sender=WebhookEvent, event=event)
-            _send_next(event, done)
     return event.status
+
+
+def _commit_without_waiting() -> None:
+    """On PostgreSQL, the settling transaction's COMMIT doesn't wait for its WAL to reach
+    the disk. A database crash within the moment after may lose it, never half of it: the
+    event is then claimed still, and is sent again (same webhook-id) once the claim is past,
+    the lost attempt kept as cut off. Bookkeeping of an at-least-once delivery, not money."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
 def _outcome(event: WebhookEvent, code: int | None, at, done) -> dict:
@@ -362,24 +424,25 @@ def _outcome(event: WebhookEvent, code: int | None, at, done) -> dict:
     return {**changes, "status": status, "settled_at": done}
 
 
-def _send_next(event: WebhookEvent, now) -> None:
-    """The next pending event of the settled one's subscription, waiting for it in line: its
-    task, sent when the settling commits (not left to the sweep)."""
-    from .tasks import deliver_webhook
+def _send_following(events: list[WebhookEvent], now) -> None:
+    """The events waiting in line behind the settled `events` of their subscriptions, now
+    first in line and due: their tasks, sent once this commits (not left to the sweep)."""
+    from .tasks import deliver_webhooks
 
-    following = (
-        WebhookEvent.objects.filter(
-            subscription_id=event.subscription_id, status=WebhookStatus.PENDING, pk__gt=event.pk
-        )
-        .order_by("pk")
-        .values_list("pk", "attempt_count", "next_attempt_at")
-        .first()
-    )
-    if following is None or following[2] > now:
+    if not events:
         return
-    pk, count, _ = following
-    WebhookEvent.objects.filter(pk=pk).update(enqueued_at=now)
-    transaction.on_commit(lambda: send_task(deliver_webhook, pk, count + 1))
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
+    following = list(
+        WebhookEvent.objects.due(now)
+        .filter(free, subscription_id__in={event.subscription_id for event in events})
+        .order_by("pk")
+        .values_list("pk", "attempt_count")
+    )
+    if not following:
+        return
+    WebhookEvent.objects.filter(pk__in=[pk for pk, _ in following]).update(enqueued_at=now)
+    due = [(pk, count + 1) for pk, count in following]
+    transaction.on_commit(lambda: send_batches(deliver_webhooks, due))
 
 
 def webhook_replay(*, event: WebhookEvent, actor: Actor) -> WebhookEvent:

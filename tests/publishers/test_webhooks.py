@@ -185,7 +185,7 @@ def test_the_sweep_sends_what_is_due_once_until_it_is_settled(sub, receiver, set
 def test_a_claimed_event_is_not_delivered_twice(sub, receiver):
     event = enqueue(sub)
     now = event.next_attempt_at
-    assert webhooks._claim(event.pk, now, now + webhooks.CLAIM) == event  # another is at it
+    assert webhooks._claim([event.pk], now, now + webhooks.CLAIM) == [event]  # another has it
     assert webhooks.deliver(event.pk) is None and receiver.received == []
     assert webhooks.webhooks_due(now=later(event, 1)) == []
     # Its worker died: once the claim has run out, it goes again, and the cut-off attempt
@@ -195,6 +195,33 @@ def test_a_claimed_event_is_not_delivered_twice(sub, receiver):
     assert webhooks.deliver(event.pk, now=past_claim) == WebhookStatus.DELIVERED
     attempts = list(event.attempts.values_list("number", "status_code", "error"))
     assert attempts == [(1, None, webhooks.CUT_OFF), (2, 200, "")]
+
+
+def test_a_batch_attempts_each_event_first_in_line_and_leaves_the_rest(sub, receiver, tenant):
+    first, second = enqueue(sub, action="Suspend"), enqueue(sub, action="Reinstate")
+    another = SubscriptionFactory(
+        billing_profile=BillingProfileFactory(tenant=tenant), plan=sub.plan
+    )
+    other = enqueue(another, action="Unsubscribe")
+    statuses = webhooks.deliver_many([first.pk, second.pk, other.pk])
+    assert statuses == {first.pk: WebhookStatus.DELIVERED, other.pk: WebhookStatus.DELIVERED}
+    second.refresh_from_db()  # in line behind the first when the batch was claimed: not
+    assert (second.status, second.attempt_count) == ("pending", 0)  # tried, but sent for
+    assert second.enqueued_at is not None  # by the first's delivery (its task on commit)
+    assert [json.loads(body)["action"] for _, body in receiver.received] == [
+        "Suspend",
+        "Unsubscribe",
+    ]
+
+
+def test_a_batch_out_of_time_gives_back_what_it_did_not_try(sub, receiver, monkeypatch):
+    monkeypatch.setattr(webhooks, "LAST_START", -1.0)  # a slow receiver used up the claim
+    event = enqueue(sub)
+    assert webhooks.deliver_many([event.pk]) == {}
+    event.refresh_from_db()
+    assert (event.attempt_count, event.claimed_until, event.enqueued_at) == (0, None, None)
+    assert receiver.received == [] and not event.attempts.exists()
+    assert [pk for pk, _ in webhooks.webhooks_due(now=later(event, 1))] == [event.pk]
 
 
 def test_settling_an_event_sends_the_next_of_its_subscription_at_once(
