@@ -30,9 +30,28 @@ class Target:
     address: str
 
 
+NAT64 = (ipaddress.ip_network("64:ff9b::/96"), ipaddress.ip_network("64:ff9b:1::/48"))
+IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated, yet routed by some stacks
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries and reaches (mapped, 6to4, Teredo, NAT64,
+    IPv4-compatible), or None."""
+    if address.ipv4_mapped or address.sixtofour:
+        return address.ipv4_mapped or address.sixtofour
+    if address.teredo:
+        return address.teredo[1]
+    low = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    if any(address in network for network in NAT64):
+        return low
+    if address in IPV4_COMPATIBLE and int(address) > 1:  # not :: or ::1
+        return low
+    return None
+
+
 def _refused(address) -> bool:
-    if address.version == 6 and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if address.version == 6 and (embedded := _embedded_ipv4(address)) is not None:
+        address = embedded
     if address.is_loopback and settings.WEBHOOK_ALLOW_LOOPBACK:
         return False
     return not address.is_global or address.is_multicast

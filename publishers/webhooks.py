@@ -9,7 +9,7 @@ their subscription, not claimed), so two workers never send one at once; it sign
 Standard Webhooks with the publisher's secret, POSTs it with a 15-second timeout over a
 pooled client to the address `addresses.webhook_target` checked, and records the attempt,
 settling each event in its own transaction as soon as it is answered.
-A 2xx answer delivers the event; a 4xx one (but 408, 425 and 429) is the publisher saying
+A 2xx answer delivers the event; a 4xx one (but 408, 421, 425 and 429) is the publisher saying
 no: declined; anything else is tried again later, with exponential backoff and jitter, until
 8 hours after the event was written: then it has failed. Settling an event sends
 `signals.webhook_settled`, inside the transaction that settles it.
@@ -44,7 +44,7 @@ LAST_START = CLAIM.total_seconds() - 2 * TIMEOUT  # a batch's last POST starts b
 ENQUEUED = datetime.timedelta(minutes=2)  # the sweep sends no second task within this
 RETRY_FOR = datetime.timedelta(hours=8)
 MAX_DELAY = 30 * 60.0
-RETRYABLE_4XX = {408, 425, 429}
+RETRYABLE_4XX = {408, 421, 425, 429}
 USER_AGENT = "Marketplace-Webhooks/1.0"
 SWEEP_BATCH = 2_000
 BATCH = 20  # events per delivery task the sweep sends: Celery's cost per task, shared
@@ -58,20 +58,39 @@ def _new_client() -> httpx.Client:
     return httpx.Client(timeout=TIMEOUT, follow_redirects=False, trust_env=False)
 
 
-def _client() -> httpx.Client:
-    """One pooled client per thread (a worker process's connections are reused)."""
-    if getattr(_local, "client", None) is None:
-        _local.client = _new_client()
-    return _local.client
+def _client(host: str) -> httpx.Client:
+    """One pooled client per thread and webhook host (a worker process's connections are
+    reused): a connection, and the TLS handshake made for its host's name, serves only that
+    host, never another publisher's behind the same address."""
+    clients = getattr(_local, "clients", None)
+    if clients is None:
+        clients = _local.clients = {}
+    if host not in clients:
+        clients[host] = _new_client()
+    return clients[host]
 
 
-def _send(url: httpx.URL, **request) -> httpx.Response:
-    """POST over the worker's pooled client; with Celery eager (the demo, where a delivery
-    runs inside a web request's short-lived thread) over a client closed after it."""
+def _send(host: str, url: httpx.URL, **request) -> tuple[int, str]:
+    """POST over the worker's pooled client for `host`; with Celery eager (the demo, where a
+    delivery runs inside a web request's short-lived thread) over a client closed after it.
+    The answer's status and its first EXCERPT bytes, read until TIMEOUT has passed since
+    the POST began (a receiver trickling its answer doesn't hold the worker)."""
     if current_app.conf.task_always_eager:
         with _new_client() as client:
-            return client.post(url, **request)
-    return _client().post(url, **request)
+            return _exchange(client, url, request)
+    return _exchange(_client(host), url, request)
+
+
+def _exchange(client: httpx.Client, url: httpx.URL, request: dict) -> tuple[int, str]:
+    deadline = time.monotonic() + TIMEOUT
+    with client.stream("POST", url, **request) as response:
+        body = bytearray()
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) >= EXCERPT or time.monotonic() > deadline:
+                break
+        text = bytes(body[:EXCERPT]).decode(response.encoding or "utf-8", errors="replace")
+        return response.status_code, text
 
 
 def _event(*, publisher, subscription, action: str, payload: dict, webhook_id, now):
@@ -301,12 +320,15 @@ def _post(event: WebhookEvent, at) -> dict:
     try:
         target = webhook_target(url)
         signature = Webhook(event.webhook_secret).sign(str(event.uuid), at, event.body)
-        request_url = httpx.URL(url).copy_with(host=target.address)
-        extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
-        host_header = target.host if ":" not in target.host else f"[{target.host}]"
-        if httpx.URL(url).port:
+        parsed = httpx.URL(url)
+        name = parsed.raw_host.decode("ascii")  # a name's IDNA (ASCII) form, as DNS has it
+        request_url = parsed.copy_with(host=target.address)
+        extensions = {"sni_hostname": name} if target.scheme == "https" else {}
+        host_header = name if ":" not in name else f"[{name}]"
+        if parsed.port:
             host_header += f":{target.port}"
-        response = _send(
+        code, excerpt = _send(
+            name,
             request_url,
             content=event.body.encode(),
             headers={
@@ -319,11 +341,13 @@ def _post(event: WebhookEvent, at) -> dict:
             },
             extensions=extensions,
         )
-        outcome["status_code"] = response.status_code
-        outcome["response_excerpt"] = response.text[:EXCERPT]
+        outcome["status_code"], outcome["response_excerpt"] = code, excerpt
     except UnsafeURL as refused:
         outcome["error"] = str(refused)[:500]
     except httpx.HTTPError as failure:
+        outcome["error"] = f"{type(failure).__name__}: {failure}"[:500]
+    except Exception as failure:  # kept as the attempt's error: retried, then failed
+        logger.exception("Webhook %s: the attempt failed unexpectedly", event.uuid)
         outcome["error"] = f"{type(failure).__name__}: {failure}"[:500]
     outcome["latency_ms"] = round((time.monotonic() - started) * 1000)
     return outcome
@@ -355,11 +379,14 @@ def deliver_many(event_ids: list[int], *, now=None) -> dict[int, str]:
             _record_cut_off(event, now)
     _render_bodies(events)  # those written by a batch and sent before the sweep rendered them
     statuses = {}
-    for position, event in enumerate(events):
-        if time.monotonic() - started > LAST_START:
-            _give_back(events[position:], until)
-            break
-        statuses[event.pk] = _attempt(event, until)
+    try:
+        for event in events:
+            if time.monotonic() - started > LAST_START:
+                break
+            statuses[event.pk] = _attempt(event, until)
+    finally:  # out of time, or an error: those not settled go back, for the sweep
+        if unsettled := [event for event in events if event.pk not in statuses]:
+            _give_back(unsettled, until)
     settled = [e for e in events if statuses.get(e.pk, WebhookStatus.PENDING) != "pending"]
     _send_following(settled, timezone.now())
     return statuses
@@ -378,9 +405,10 @@ def _attempt(event: WebhookEvent, until) -> str:
     at = timezone.now()
     outcome = _post(event, at)
     with transaction.atomic():
-        _commit_without_waiting()
         done = timezone.now()
         changes = _outcome(event, outcome["status_code"], at, done)
+        if changes.get("status") not in (WebhookStatus.DECLINED, WebhookStatus.FAILED):
+            _commit_without_waiting()
         # One conditional UPDATE: the event moves only while this delivery still holds it.
         held = WebhookEvent.objects.filter(pk=event.pk, claimed_until=until).update(**changes)
         if not held:  # held past its claim: another worker has it now; the attempt is kept
@@ -397,10 +425,12 @@ def _attempt(event: WebhookEvent, until) -> str:
 
 
 def _commit_without_waiting() -> None:
-    """On PostgreSQL, the settling transaction's COMMIT doesn't wait for its WAL to reach
-    the disk. A database crash within the moment after may lose it, never half of it: the
-    event is then claimed still, and is sent again (same webhook-id) once the claim is past,
-    the lost attempt kept as cut off. Bookkeeping of an at-least-once delivery, not money."""
+    """On PostgreSQL, the COMMIT of an attempt that delivered its event, or leaves it for a
+    retry, doesn't wait for its WAL to reach the disk. A database crash within the moment
+    after may lose it, never half of it: the event is then claimed still, and is sent again
+    (same webhook-id) once the claim is past, the lost attempt kept as cut off. Never for a
+    decline or a failure: what settles a waiting change with them must not be lost (sent
+    again, a decline could be answered 2xx by a receiver that dedupes, and accepted)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
@@ -413,7 +443,7 @@ def _outcome(event: WebhookEvent, code: int | None, at, done) -> dict:
     changes = {"claimed_until": None, "enqueued_at": None}
     if code is not None and 200 <= code < 300:
         status = WebhookStatus.DELIVERED
-        changes["first_success_at"] = event.first_success_at or at
+        changes["first_success_at"] = event.first_success_at or done  # the 2xx came then
     elif code is not None and 400 <= code < 500 and code not in RETRYABLE_4XX:
         status = WebhookStatus.DECLINED
     else:

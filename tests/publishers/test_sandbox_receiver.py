@@ -286,9 +286,9 @@ def outbox_sender():
     """The outbox's pooled connection, closed after the test: the live server's thread
     serving it would otherwise keep its database connection past the test."""
     yield
-    if (sender := getattr(webhooks._local, "client", None)) is not None:
+    for sender in getattr(webhooks._local, "clients", {}).values():
         sender.close()
-        webhooks._local.client = None
+    webhooks._local.clients = {}
 
 
 def test_the_marketplaces_own_delivery_is_verified_and_answered(ledger, quill, outbox_sender):

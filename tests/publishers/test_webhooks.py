@@ -224,6 +224,18 @@ def test_a_batch_out_of_time_gives_back_what_it_did_not_try(sub, receiver, monke
     assert [pk for pk, _ in webhooks.webhooks_due(now=later(event, 1))] == [event.pk]
 
 
+def test_an_attempt_that_breaks_unexpectedly_is_kept_and_retried(sub, publisher, receiver):
+    publisher.webhook_secret = "whsec_not base64!"  # signing it raises
+    publisher.save(update_fields=["webhook_secret"])
+    event = enqueue(sub)
+    assert webhooks.deliver(event.pk) == WebhookStatus.PENDING  # not stuck in its claim
+    event.refresh_from_db()
+    assert event.claimed_until is None and event.next_attempt_at > event.created_at
+    (attempt,) = event.attempts.all()
+    assert attempt.status_code is None and attempt.error
+    assert receiver.received == []
+
+
 def test_settling_an_event_sends_the_next_of_its_subscription_at_once(
     sub, receiver, django_capture_on_commit_callbacks
 ):
@@ -267,6 +279,9 @@ def test_a_replay_sends_the_same_webhook_id_again(sub, receiver, settled):
         "https://169.254.169.254/latest/meta-data",
         "https://[::1]/hooks",
         "https://[::ffff:127.0.0.1]/hooks",
+        "https://[64:ff9b::a00:1]/hooks",  # NAT64 to 10.0.0.1
+        "https://[::7f00:1]/hooks",  # IPv4-compatible 127.0.0.1
+        "https://[2002:a00:1::]/hooks",  # 6to4 of 10.0.0.1
         "https://localhost/hooks",  # a name that resolves to loopback
         "http://93.184.215.14/hooks",  # public, but not https
         "https://user:pw@93.184.215.14/hooks",
