@@ -11,7 +11,7 @@ outbox, their bodies still empty. That database is the template of each measurem
      acks late, prefetch 1): tasks per second from the worker being ready to the queue empty
      and nothing unacknowledged;
   2. deliveries: the webhook sweep (`sweep_webhooks`, beat's task, run here until nothing is
-     left to send) renders the bodies and queues their tasks (20 events a task, as the
+     left to send) renders the bodies and queues their tasks (50 events a task, as the
      sweep sends them; a change's own webhook goes in a task of its own); then the worker is
      started: deliveries per second, counted the same way (target at least 300), and from
      the first attempt to the last delivery by the outbox's own times;
