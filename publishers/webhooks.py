@@ -9,8 +9,9 @@ their subscription, not claimed), so two workers never send one at once; it sign
 Standard Webhooks with the publisher's secret, POSTs it with a 15-second timeout over a
 pooled client to the address `addresses.webhook_target` checked, and records the attempt,
 settling each event in its own transaction as soon as it is answered.
-A 2xx answer delivers the event; a 4xx one (but 408, 421, 425 and 429) is the publisher saying
-no: declined; anything else is tried again later, with exponential backoff and jitter, until
+A 2xx answer delivers the event; to a customer's change waiting for the publisher, a 4xx
+one (but 408, 421, 425 and 429) is its no: declined; anything else (a 4xx to a notice of a
+change already made too) is tried again later, with exponential backoff and jitter, until
 8 hours after the event was written: then it has failed. Settling an event sends
 `signals.webhook_settled`, inside the transaction that settles it.
 """
@@ -45,6 +46,7 @@ ENQUEUED = datetime.timedelta(minutes=2)  # the sweep sends no second task withi
 RETRY_FOR = datetime.timedelta(hours=8)
 MAX_DELAY = 30 * 60.0
 RETRYABLE_4XX = {408, 421, 425, 429}
+ASKING = {"ChangePlan", "ChangeQuantity"}  # with status InProgress: the publisher's answer
 USER_AGENT = "Marketplace-Webhooks/1.0"
 SWEEP_BATCH = 2_000
 BATCH = 50  # events per delivery task the sweep sends: Celery's cost per task, shared
@@ -438,13 +440,13 @@ def _commit_without_waiting() -> None:
 
 def _outcome(event: WebhookEvent, code: int | None, at, done) -> dict:
     """The event's fields after an attempt answered `code` (None: no answer): a 2xx
-    delivers it, a 4xx (but the retryable ones) declines it, anything else waits for the
-    next attempt, or fails it when that would come after its 8 hours."""
+    delivers it, a 4xx (but the retryable ones) to an event that asks declines it, anything
+    else waits for the next attempt, or fails it when that would come after its 8 hours."""
     changes = {"claimed_until": None, "enqueued_at": None}
     if code is not None and 200 <= code < 300:
         status = WebhookStatus.DELIVERED
         changes["first_success_at"] = event.first_success_at or done  # the 2xx came then
-    elif code is not None and 400 <= code < 500 and code not in RETRYABLE_4XX:
+    elif code is not None and 400 <= code < 500 and code not in RETRYABLE_4XX and _asks(event):
         status = WebhookStatus.DECLINED
     else:
         next_at = done + datetime.timedelta(seconds=backoff(event.attempt_count))
@@ -452,6 +454,18 @@ def _outcome(event: WebhookEvent, code: int | None, at, done) -> dict:
             return {**changes, "next_attempt_at": next_at}
         status = WebhookStatus.FAILED
     return {**changes, "status": status, "settled_at": done}
+
+
+def _asks(event: WebhookEvent) -> bool:
+    """Whether the event asks the publisher a question (a customer's change, InProgress,
+    waiting for its answer), so a 4xx is its no. Any other event tells of a change already
+    made: a 4xx to it (a receiver mid-deploy, a secret being rotated) is retried."""
+    if event.action not in ASKING:
+        return False
+    try:
+        return json.loads(event.body).get("status") == "InProgress"
+    except (ValueError, AttributeError):
+        return False
 
 
 def _send_following(events: list[WebhookEvent], now) -> None:

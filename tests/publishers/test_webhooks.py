@@ -123,13 +123,23 @@ def test_failures_are_retried_later_and_later_then_delivered(sub, receiver, sett
     assert len({headers["webhook-id"] for headers, _ in receiver.received}) == 1
 
 
-def test_a_4xx_answer_is_the_publishers_no(sub, receiver, settled):
+def test_a_4xx_answer_to_a_change_that_asks_is_the_publishers_no(sub, receiver, settled):
     receiver.answers = [409]
-    event = enqueue(sub, action="ChangeQuantity")
+    event = enqueue(sub, action="ChangeQuantity", status="InProgress")
     assert webhooks.deliver(event.pk) == WebhookStatus.DECLINED
     event.refresh_from_db()
     assert event.settled_at is not None and event.first_success_at is None
     assert settled == [(event.uuid, WebhookStatus.DECLINED)]
+
+
+def test_a_4xx_answer_to_a_notice_is_retried(sub, receiver, settled):
+    receiver.answers = [401, 404]  # a receiver whose secret is being rotated, mid-deploy
+    event = enqueue(sub, action="Unsubscribe", status="Succeeded")
+    assert webhooks.deliver(event.pk) == WebhookStatus.PENDING
+    assert webhooks.deliver(event.pk, now=later(event, 1)) == WebhookStatus.PENDING
+    assert webhooks.deliver(event.pk, now=later(event, 1)) == WebhookStatus.DELIVERED
+    assert list(event.attempts.values_list("status_code", flat=True)) == [401, 404, 200]
+    assert settled == [(event.uuid, WebhookStatus.DELIVERED)]
 
 
 def test_no_answer_for_8_hours_fails_the_event(sub, publisher, receiver, settled):
@@ -317,7 +327,7 @@ def test_the_command_lists_and_replays(sub, publisher, receiver):
     from django.core.management import CommandError, call_command
 
     receiver.answers = [400]
-    event = enqueue(sub)
+    event = enqueue(sub, action="ChangeQuantity", status="InProgress")
     webhooks.deliver(event.pk)
     out = StringIO()
     call_command("webhooks", "list", "--publisher", publisher.slug, stdout=out)
