@@ -308,6 +308,9 @@ SANDBOX_PUBLISHER_ENABLED = env.bool("SANDBOX_PUBLISHER_ENABLED", default=False)
 WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", default=False)
 # Seconds before a failed webhook's second attempt; each wait after doubles it, with jitter
 # (publishers/webhooks.py). The fault tests shorten it, so their retries take seconds.
+# For this long after a publisher's webhook secret is rotated, webhooks carry a signature by
+# the old secret too (seconds; a day).
+WEBHOOK_SECRET_OVERLAP = env.int("WEBHOOK_SECRET_OVERLAP", default=24 * 3600)
 WEBHOOK_RETRY_FIRST_DELAY = env.float("WEBHOOK_RETRY_FIRST_DELAY", default=10.0)
 if WEBHOOK_RETRY_FIRST_DELAY <= 0:
     raise ImproperlyConfigured("WEBHOOK_RETRY_FIRST_DELAY must be a number of seconds above 0.")

@@ -198,7 +198,11 @@ class PublisherAdmin(AuditedAdmin):
             services.publisher_rotate_webhook_secret(
                 publisher=publisher, actor=Actor.from_request(request)
             )
-        messages.success(request, f"New webhook secrets for {queryset.count()} publisher(s).")
+        messages.success(
+            request,
+            f"New webhook secrets for {queryset.count()} publisher(s): webhooks are signed by "
+            "the old secret too for a day, while they deploy the new one.",
+        )
 
 
 class PlanInline(admin.StackedInline):

@@ -33,11 +33,17 @@ log = logging.getLogger(__name__)
 
 
 def publisher_rotate_webhook_secret(*, publisher: Publisher, actor: Actor) -> Publisher:
-    """Give the publisher a new webhook signing secret; the old one stops working at once.
-    Audited as an operator record, without the secret."""
+    """Give the publisher a new webhook signing secret. Webhooks carry a signature by each,
+    the new and the old, for WEBHOOK_SECRET_OVERLAP (a day), then by the new one only: the
+    publisher deploys it meanwhile. Audited as an operator record, without the secret."""
     with transaction.atomic():
+        publisher = Publisher.objects.select_for_update().get(pk=publisher.pk)
+        publisher.previous_webhook_secret = publisher.webhook_secret
         publisher.webhook_secret = new_webhook_secret()
-        publisher.save(update_fields=["webhook_secret"])
+        publisher.webhook_secret_rotated_at = timezone.now()
+        publisher.save(
+            update_fields=["webhook_secret", "previous_webhook_secret", "webhook_secret_rotated_at"]
+        )
         audit_record(
             tenant=None,
             actor=actor,

@@ -267,7 +267,11 @@ _CLAIM = """
       give_up_at, first_success_at,
       (SELECT p.webhook_url FROM {publisher} AS p WHERE p.id = publisher_id) AS webhook_url,
       (SELECT p.webhook_secret FROM {publisher} AS p WHERE p.id = publisher_id)
-        AS webhook_secret
+        AS webhook_secret,
+      (SELECT p.previous_webhook_secret FROM {publisher} AS p WHERE p.id = publisher_id)
+        AS previous_webhook_secret,
+      (SELECT p.webhook_secret_rotated_at FROM {publisher} AS p WHERE p.id = publisher_id)
+        AS webhook_secret_rotated_at
 """  # SQLite's RETURNING names the updated table's columns unqualified
 
 
@@ -310,6 +314,24 @@ def backoff(attempt: int) -> float:
     return min(MAX_DELAY, first * 2 ** min(attempt - 1, 16)) * random.uniform(0.8, 1.2)
 
 
+def _signature(event: WebhookEvent, at) -> str:
+    """The `webhook-signature` header: by the publisher's secret and, within
+    WEBHOOK_SECRET_OVERLAP of a rotation, by the one before it too (space-separated, as
+    Standard Webhooks has it: a receiver that knows either verifies it)."""
+    signatures = [Webhook(event.webhook_secret).sign(str(event.uuid), at, event.body)]
+    rotated = event.webhook_secret_rotated_at  # from SQLite: text, or naive UTC
+    if isinstance(rotated, str):
+        rotated = datetime.datetime.fromisoformat(rotated)
+    if rotated is not None and rotated.tzinfo is None:
+        rotated = rotated.replace(tzinfo=datetime.UTC)
+    overlap = datetime.timedelta(seconds=settings.WEBHOOK_SECRET_OVERLAP)
+    if event.previous_webhook_secret and rotated and at < rotated + overlap:
+        signatures.append(
+            Webhook(event.previous_webhook_secret).sign(str(event.uuid), at, event.body)
+        )
+    return " ".join(signatures)
+
+
 def _post(event: WebhookEvent, at) -> dict:
     """Send the event once, to its publisher's webhook_url signed with its webhook_secret
     (as `_claim` read them); what happened, as the attempt's fields."""
@@ -321,7 +343,7 @@ def _post(event: WebhookEvent, at) -> dict:
     started = time.monotonic()
     try:
         target = webhook_target(url)
-        signature = Webhook(event.webhook_secret).sign(str(event.uuid), at, event.body)
+        signature = _signature(event, at)
         parsed = httpx.URL(url)
         name = parsed.raw_host.decode("ascii")  # a name's IDNA (ASCII) form, as DNS has it
         request_url = parsed.copy_with(host=target.address)

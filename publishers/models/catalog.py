@@ -182,6 +182,10 @@ class Publisher(models.Model):
     webhook_secret = models.CharField(
         max_length=60, unique=True, default=new_webhook_secret, editable=False
     )
+    # The secret before the last rotation: webhooks are signed with both for
+    # WEBHOOK_SECRET_OVERLAP after it, so the publisher can deploy the new one meanwhile.
+    previous_webhook_secret = models.CharField(max_length=60, blank=True, editable=False)
+    webhook_secret_rotated_at = models.DateTimeField(null=True, blank=True, editable=False)
     auto_provisioning = models.BooleanField(
         default=False, help_text="Sent a Subscribe webhook after each purchase."
     )

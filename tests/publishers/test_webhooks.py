@@ -11,6 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
 
 from portal.audit import Actor
 from portal.models import AuditEvent
@@ -130,6 +131,27 @@ def test_a_4xx_answer_to_a_change_that_asks_is_the_publishers_no(sub, receiver, 
     event.refresh_from_db()
     assert event.settled_at is not None and event.first_success_at is None
     assert settled == [(event.uuid, WebhookStatus.DECLINED)]
+
+
+def test_after_a_rotation_webhooks_verify_by_either_secret_for_a_day(
+    sub, publisher, receiver, settings
+):
+    from publishers import services
+
+    old = publisher.webhook_secret
+    publisher = services.publisher_rotate_webhook_secret(publisher=publisher, actor=Actor.system())
+    assert publisher.webhook_secret != old
+    first = enqueue(sub, action="Renew")
+    webhooks.deliver(first.pk)
+    settings.WEBHOOK_SECRET_OVERLAP = 0  # the day has passed
+    second = enqueue(sub, action="Unsubscribe")
+    webhooks.deliver(second.pk)
+    (headers, body), (later_headers, later_body) = receiver.received
+    for secret in (old, publisher.webhook_secret):  # a receiver that knows either
+        assert Webhook(secret).verify(body, headers)["action"] == "Renew"
+    assert Webhook(publisher.webhook_secret).verify(later_body, later_headers)
+    with pytest.raises(WebhookVerificationError):
+        Webhook(old).verify(later_body, later_headers)
 
 
 def test_a_4xx_answer_to_a_notice_is_retried(sub, receiver, settled):
