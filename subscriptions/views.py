@@ -143,7 +143,9 @@ def subscription_detail(request, subscription_uuid):
         "quantity_state": quantity_state,
         "ahead": outlook(subscription),
         "refusal": permissions.manage_refusal(membership, subscription),
-        "quantity_refusal": permissions.quantity_refusal(membership, subscription),
+        # While a change waits for the publisher, its notice says so and no second is offered.
+        "quantity_refusal": permissions.quantity_refusal(membership, subscription)
+        or (quantity_notice if quantity_state == "waiting" else ""),
         "events": events.select_related("actor_user", "actor_partner").order_by(
             "-created_at", "-pk"
         ),
