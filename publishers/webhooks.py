@@ -439,6 +439,11 @@ def _attempt(event: WebhookEvent, until) -> str:
             WebhookAttempt.objects.update_or_create(
                 event_id=event.pk, number=number, defaults={"at": at, **outcome}
             )
+            if changes.get("status") == WebhookStatus.DECLINED:
+                # The publisher said no to a change that asks: that stands, whatever the
+                # other worker's attempt gets (a receiver that dedupes may answer it 2xx).
+                event.status = WebhookStatus.DECLINED
+                webhook_settled.send(sender=WebhookEvent, event=event)
             return WebhookEvent.objects.values_list("status", flat=True).get(pk=event.pk)
         WebhookAttempt.objects.create(event_id=event.pk, number=number, at=at, **outcome)
         for field, value in changes.items():

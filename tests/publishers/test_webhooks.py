@@ -154,6 +154,20 @@ def test_after_a_rotation_webhooks_verify_by_either_secret_for_a_day(
         Webhook(old).verify(later_body, later_headers)
 
 
+def test_a_no_got_by_an_attempt_that_outlived_its_claim_still_declines(sub, receiver, settled):
+    receiver.answers = [400]
+    event = enqueue(sub, action="ChangeQuantity", status="InProgress")
+    now = event.next_attempt_at
+    (claimed,) = webhooks._claim([event.pk], now, now + webhooks.CLAIM)
+    taken_over = now + 2 * webhooks.CLAIM  # another worker claimed it meanwhile
+    WebhookEvent.objects.filter(pk=event.pk).update(claimed_until=taken_over)
+    assert webhooks._attempt(claimed, now + webhooks.CLAIM) == WebhookStatus.PENDING
+    assert settled == [(event.uuid, WebhookStatus.DECLINED)]  # the waiting change hears it
+    event.refresh_from_db()
+    assert event.claimed_until == taken_over  # the other worker's, untouched
+    assert list(event.attempts.values_list("number", "status_code")) == [(1, 400)]
+
+
 def test_a_4xx_answer_to_a_notice_is_retried(sub, receiver, settled):
     receiver.answers = [401, 404]  # a receiver whose secret is being rotated, mid-deploy
     event = enqueue(sub, action="Unsubscribe", status="Succeeded")
