@@ -36,15 +36,21 @@ import time
 import uuid
 from pathlib import Path
 
+from bench_db import PG, admin, drop, sql
+from bench_db import copy as copy_of
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-PG = "postgres://postgres@127.0.0.1:5432"
 BASE = "portal_bench_life"
 REDIS = "redis://127.0.0.1:6379/10"
 DAY = "2027-03-15"
 TOTAL, RENEWING, EXPIRING = 1_000_000, 90_000, 10_000
 TENANTS, PUBLISHERS, APPS, PLANS_PER_APP = 1_000, 50, 200, 2
 TIME_TARGET_S, RSS_TARGET_MB = 60, 300
+
+
+def copy(name: str) -> str:
+    return copy_of(BASE, name)
 
 
 def env(database: str) -> dict:
@@ -60,28 +66,6 @@ def env(database: str) -> dict:
         "LOG_LEVEL": "WARNING",
         "DJANGO_SETTINGS_MODULE": "portal.settings",
     }
-
-
-def admin(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
-def copy(name: str) -> str:
-    database = f"{BASE}_{name}"
-    admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
-    admin(f'CREATE DATABASE "{database}" TEMPLATE "{BASE}"')
-    return database
-
-
-def sql(database: str, statement: str, params=()):
-    import psycopg
-
-    with psycopg.connect(f"{PG}/{database}", autocommit=True) as conn:
-        cursor = conn.execute(statement, params)
-        return cursor.fetchall() if cursor.description else cursor.rowcount
 
 
 def load() -> None:
@@ -350,10 +334,6 @@ def ceiling() -> None:
     wall = time.perf_counter() - started
     print(f"ceiling, one bare UPDATE:     {wall:6.1f} s   ({rows:,} rows)")
     drop(database)
-
-
-def drop(database: str) -> None:
-    admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def main():

@@ -38,8 +38,10 @@ import time
 import uuid
 from pathlib import Path
 
+from bench_db import PG, admin, drop, sql
+from bench_db import copy as copy_of
+
 ROOT = Path(__file__).resolve().parents[1]
-PG = "postgres://postgres@127.0.0.1:5432"
 BASE = "portal_bench_hooks"
 REDIS = "redis://127.0.0.1:6379/11"
 DAY = "2027-03-15"
@@ -72,6 +74,10 @@ ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler).serve_forever()
 """
 
 
+def copy(name: str) -> str:
+    return copy_of(BASE, name)
+
+
 def env(database: str, queue: str = "bench-hooks") -> dict:
     return {
         **os.environ,
@@ -88,32 +94,6 @@ def env(database: str, queue: str = "bench-hooks") -> dict:
         "CELERY_QUEUE": queue,
         "WEBHOOK_ALLOW_LOOPBACK": "true",
     }
-
-
-def admin(statement: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG}/postgres", autocommit=True) as conn:
-        conn.execute(statement)
-
-
-def sql(database: str, statement: str, params=()):
-    import psycopg
-
-    with psycopg.connect(f"{PG}/{database}", autocommit=True) as conn:
-        cursor = conn.execute(statement, params)
-        return cursor.fetchall() if cursor.description else cursor.rowcount
-
-
-def copy(name: str) -> str:
-    database = f"{BASE}_{name}"
-    drop(database)
-    admin(f'CREATE DATABASE "{database}" TEMPLATE "{BASE}"')
-    return database
-
-
-def drop(database: str) -> None:
-    admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
 
 
 def django(database: str, code: str, queue: str = "bench-hooks") -> None:
