@@ -20,7 +20,6 @@ import datetime
 import json
 import logging
 import random
-import threading
 import time
 
 import httpx
@@ -34,6 +33,7 @@ from standardwebhooks import Webhook
 
 from portal.audit import Actor, audit_record
 
+from . import transport
 from .addresses import UnsafeURL, webhook_target
 from .models import WebhookAttempt, WebhookEvent, WebhookStatus
 from .models.webhooks import EXCERPT
@@ -52,47 +52,19 @@ SWEEP_BATCH = 2_000
 BATCH = 50  # events per delivery task the sweep sends: Celery's cost per task, shared
 CUT_OFF = "Cut off: no outcome was recorded (the worker stopped, or took longer than its claim)."
 
-_local = threading.local()
 logger = logging.getLogger(__name__)
-
-
-def _new_client() -> httpx.Client:
-    return httpx.Client(timeout=TIMEOUT, follow_redirects=False, trust_env=False)
-
-
-def _client(host: str) -> httpx.Client:
-    """One pooled client per thread and webhook host (a worker process's connections are
-    reused): a connection, and the TLS handshake made for its host's name, serves only that
-    host, never another publisher's behind the same address."""
-    clients = getattr(_local, "clients", None)
-    if clients is None:
-        clients = _local.clients = {}
-    if host not in clients:
-        clients[host] = _new_client()
-    return clients[host]
 
 
 def _send(host: str, url: httpx.URL, **request) -> tuple[int, str]:
     """POST over the worker's pooled client for `host`; with Celery eager (the demo, where a
     delivery runs inside a web request's short-lived thread) over a client closed after it.
-    The answer's status and its first EXCERPT bytes, read until TIMEOUT has passed since
-    the POST began (a receiver trickling its answer doesn't hold the worker)."""
+    The answer's status and its first EXCERPT bytes, all within TIMEOUT (a receiver
+    trickling its answer doesn't hold the worker)."""
     if current_app.conf.task_always_eager:
-        with _new_client() as client:
-            return _exchange(client, url, request)
-    return _exchange(_client(host), url, request)
-
-
-def _exchange(client: httpx.Client, url: httpx.URL, request: dict) -> tuple[int, str]:
-    deadline = time.monotonic() + TIMEOUT
-    with client.stream("POST", url, **request) as response:
-        body = bytearray()
-        for chunk in response.iter_bytes():
-            body += chunk
-            if len(body) >= EXCERPT or time.monotonic() > deadline:
-                break
-        text = bytes(body[:EXCERPT]).decode(response.encoding or "utf-8", errors="replace")
-        return response.status_code, text
+        with transport.new_client() as client:
+            return transport.post(client, url, deadline=TIMEOUT, limit=EXCERPT, **request)
+    client = transport.pooled_client(host)
+    return transport.post(client, url, deadline=TIMEOUT, limit=EXCERPT, **request)
 
 
 def _event(*, publisher, subscription, action: str, payload: dict, webhook_id, now):

@@ -1,6 +1,7 @@
 """A publisher's webhook endpoint for tests: a real HTTP server on loopback."""
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -8,11 +9,13 @@ import pytest
 
 class Receiver(ThreadingHTTPServer):
     """A publisher's webhook endpoint: keeps what it gets, answers `answers` in turn (then
-    200)."""
+    200). With `trickle` (seconds, and how many bytes of the answer go at once first), it
+    sends the rest of its answer a byte at a time, that long apart."""
 
     def __init__(self):
         super().__init__(("127.0.0.1", 0), _Handler)
         self.received, self.answers = [], []
+        self.trickle: tuple[float, int] | None = None
 
     @property
     def url(self) -> str:
@@ -24,10 +27,25 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.server.received.append((dict(self.headers), body.decode()))
         status = self.server.answers.pop(0) if self.server.answers else 200
+        text = f"answered {status}".encode()
         self.send_response(status)
         self.send_header("Content-Type", "text/plain")
-        self.end_headers()
-        self.wfile.write(f"answered {status}".encode())
+        self.send_header("Content-Length", str(len(text)))
+        if self.server.trickle is None:
+            self.end_headers()
+            self.wfile.write(text)
+            return
+        pause, at_once = self.server.trickle
+        self._headers_buffer.append(b"\r\n")  # end_headers, but not sent yet
+        answer = b"".join(self._headers_buffer) + text
+        self._headers_buffer = []
+        self.wfile.write(answer[:at_once])
+        try:
+            for byte in answer[at_once:]:
+                time.sleep(pause)
+                self.wfile.write(bytes([byte]))
+        except OSError:  # the sender gave up on it
+            pass
 
     def log_message(self, *args):
         pass

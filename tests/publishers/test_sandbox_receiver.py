@@ -17,7 +17,7 @@ from django.test import Client
 from standardwebhooks import Webhook
 
 from portal.audit import Actor
-from publishers import services, webhooks
+from publishers import services, transport, webhooks
 from publishers.models import PublisherSecret, WebhookEvent, WebhookStatus
 from publishers.sandbox.models import Answer, SandboxPublisher, SandboxReceived
 from subscriptions import services as subscription_services
@@ -286,9 +286,7 @@ def outbox_sender():
     """The outbox's pooled connection, closed after the test: the live server's thread
     serving it would otherwise keep its database connection past the test."""
     yield
-    for sender in getattr(webhooks._local, "clients", {}).values():
-        sender.close()
-    webhooks._local.clients = {}
+    transport.close_pooled_clients()
 
 
 def test_the_marketplaces_own_delivery_is_verified_and_answered(ledger, quill, outbox_sender):

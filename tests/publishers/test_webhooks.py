@@ -282,6 +282,29 @@ def test_an_attempt_that_breaks_unexpectedly_is_kept_and_retried(sub, publisher,
     assert receiver.received == []
 
 
+def test_a_receiver_trickling_its_answer_is_cut_off_at_the_timeout(sub, receiver, monkeypatch):
+    """httpx's timeout holds per read: a status line sent a byte every 0.3 s never trips
+    a 1-second one. The exchange's deadline ends it all the same."""
+    monkeypatch.setattr(webhooks, "TIMEOUT", 1.0)
+    receiver.trickle = (0.3, 0)  # the answer is some 100 bytes: 30 s at this pace
+    event = enqueue(sub)
+    assert webhooks.deliver(event.pk) == WebhookStatus.PENDING
+    (attempt,) = event.attempts.all()
+    assert attempt.error.startswith("ReadTimeout") and attempt.status_code is None
+    assert 1_000 <= attempt.latency_ms < 1_500
+
+
+def test_an_answer_whose_body_trickles_counts_by_its_status(sub, receiver, monkeypatch):
+    monkeypatch.setattr(webhooks, "TIMEOUT", 1.0)
+    receiver.answers = [500]
+    receiver.trickle = (0.3, -12)  # all but its last 12 bytes ("answered 500") at once
+    event = enqueue(sub)
+    assert webhooks.deliver(event.pk) == WebhookStatus.PENDING
+    (attempt,) = event.attempts.all()
+    assert (attempt.status_code, attempt.error) == (500, "")
+    assert attempt.response_excerpt in "answered 500" and attempt.latency_ms < 1_500
+
+
 def test_settling_an_event_sends_the_next_of_its_subscription_at_once(
     sub, receiver, django_capture_on_commit_callbacks
 ):
