@@ -346,10 +346,11 @@ class WebhookEventAdmin(admin.ModelAdmin):
     @admin.action(description="Replay the selected webhooks", permissions=["replay"])
     def replay(self, request, queryset):
         sent = 0
-        for event in queryset:
+        for event in queryset.order_by("pk"):
             try:
                 webhooks.webhook_replay(event=event, actor=Actor.from_request(request))
-            except ValueError:
-                continue  # still pending: it goes anyway
+            except ValueError as refused:
+                messages.warning(request, f"{event.action} {event.uuid}: {refused}")
+                continue
             sent += 1
-        messages.success(request, f"{sent} webhook(s) sent again; pending ones go anyway.")
+        messages.success(request, f"{sent} webhook(s) sent again.")

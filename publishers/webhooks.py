@@ -50,7 +50,10 @@ ASKING = {"ChangePlan", "ChangeQuantity"}  # with status InProgress: the publish
 USER_AGENT = "Marketplace-Webhooks/1.0"
 SWEEP_BATCH = 2_000
 BATCH = 50  # events per delivery task the sweep sends: Celery's cost per task, shared
-CUT_OFF = "Cut off: no outcome was recorded (the worker stopped, or took longer than its claim)."
+CUT_OFF = (  # a batch's events after the one in flight were claimed, and are counted, too
+    "Cut off: no outcome was recorded (its worker stopped, or took longer than its claim, "
+    "before or while sending it)."
+)
 
 logger = logging.getLogger(__name__)
 
@@ -490,6 +493,7 @@ def _send_following(events: list[WebhookEvent], now) -> None:
 
 def webhook_replay(*, event: WebhookEvent, actor: Actor) -> WebhookEvent:
     """Send a settled event again: pending now, same webhook-id, its attempts numbered on.
+    Refused (ValueError, in words) while it or a later event of its subscription is pending.
     Audited as the operator's."""
     from .tasks import deliver_webhook
 
@@ -497,6 +501,13 @@ def webhook_replay(*, event: WebhookEvent, actor: Actor) -> WebhookEvent:
         event = WebhookEvent.objects.select_for_update().get(pk=event.pk)
         if event.status == WebhookStatus.PENDING:
             raise ValueError("It is still pending: it will be sent without a replay.")
+        if WebhookEvent.objects.filter(
+            subscription_id=event.subscription_id, pk__gt=event.pk, status=WebhookStatus.PENDING
+        ).exists():  # it would be first in line, and could overtake one on its way
+            raise ValueError(
+                "A later webhook of its subscription is still pending: "
+                "replay this one once that has settled, so they arrive in order."
+            )
         now = timezone.now()
         event.status = WebhookStatus.PENDING
         event.settled_at = None

@@ -328,15 +328,31 @@ def test_settling_an_event_sends_the_next_of_its_subscription_at_once(
 def test_a_replay_sends_the_same_webhook_id_again(sub, receiver, settled):
     event = enqueue(sub)
     assert webhooks.deliver(event.pk) == WebhookStatus.DELIVERED
-    with pytest.raises(ValueError):
-        webhooks.webhook_replay(
-            event=enqueue(sub), actor=Actor.system()
-        )  # pending: nothing to replay
+    pending = enqueue(sub)
+    with pytest.raises(ValueError, match="still pending"):
+        webhooks.webhook_replay(event=pending, actor=Actor.system())
+    assert webhooks.deliver(pending.pk) == WebhookStatus.DELIVERED
     replayed = webhooks.webhook_replay(event=event, actor=Actor.system())
     assert replayed.status == WebhookStatus.PENDING
     assert webhooks.deliver(event.pk) == WebhookStatus.DELIVERED
-    assert [h["webhook-id"] for h, _ in receiver.received] == [str(event.uuid)] * 2
+    ids = [h["webhook-id"] for h, _ in receiver.received]
+    assert ids == [str(event.uuid), str(pending.uuid), str(event.uuid)]
     assert list(event.attempts.values_list("number", flat=True)) == [1, 2]
+
+
+def test_a_replay_never_overtakes_a_later_webhook_on_its_way(sub, receiver):
+    """Replayed while a later event of its subscription is pending (in flight, perhaps),
+    an old event would be first in line, and could reach the publisher after it."""
+    suspend = enqueue(sub, action="Suspend")
+    assert webhooks.deliver(suspend.pk) == WebhookStatus.DELIVERED
+    reinstate = enqueue(sub, action="Reinstate")
+    with pytest.raises(ValueError, match="later webhook of its subscription is still pending"):
+        webhooks.webhook_replay(event=suspend, actor=Actor.system())
+    suspend.refresh_from_db()
+    assert suspend.status == WebhookStatus.DELIVERED
+    assert webhooks.deliver(reinstate.pk) == WebhookStatus.DELIVERED
+    webhooks.webhook_replay(event=suspend, actor=Actor.system())  # now it may
+    assert webhooks.deliver(suspend.pk) == WebhookStatus.DELIVERED
 
 
 @pytest.mark.parametrize(
@@ -396,7 +412,9 @@ def test_the_command_lists_and_replays(sub, publisher, receiver):
     assert out.getvalue().strip() == "No webhooks."
     call_command("webhooks", "replay", str(event.uuid), stdout=StringIO())
     assert webhooks.deliver(event.pk) == WebhookStatus.DELIVERED
+    enqueue(sub, action="Renew")
     for args, message in (
+        (("replay", str(event.uuid)), "A later webhook of its subscription is still pending"),
         (("replay", "nope"), "No webhook 'nope'"),
         (("list", "--publisher", "nobody"), "No publisher 'nobody'"),
     ):
@@ -426,3 +444,5 @@ def test_the_admin_shows_attempts_and_replays_for_those_who_may_change_publisher
     operator.post("/admin/publishers/webhookevent/", replay)
     event.refresh_from_db()
     assert event.status == WebhookStatus.PENDING
+    again = operator.post("/admin/publishers/webhookevent/", replay, follow=True)
+    assert "It is still pending" in again.content.decode()  # refused, in words
