@@ -1,7 +1,28 @@
 """The PostgreSQL helpers the benchmarks share: statements on the server at 127.0.0.1:5432,
-as its superuser, and databases copied from a loaded template."""
+as its superuser, databases copied from a loaded template, and the environment of a portal
+process on one of them."""
+
+import os
 
 PG = "postgres://postgres@127.0.0.1:5432"
+
+
+def portal_env(database: str, redis: str, **extra: str) -> dict:
+    """The environment of a portal process (command, worker) on `database`: production
+    settings, with `extra` on top."""
+    return {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-only-secret-key",
+        "DATABASE_URL": f"{PG}/{database}",
+        "REDIS_URL": redis,
+        "CACHE_URL": redis,
+        "PORTAL_BASE_URL": "http://testserver",
+        "ALLOWED_HOSTS": "testserver",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        **extra,
+    }
 
 
 def admin(statement: str) -> None:

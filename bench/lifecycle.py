@@ -36,7 +36,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench_db import PG, admin, drop, sql
+from bench_db import admin, drop, portal_env, sql
 from bench_db import copy as copy_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,18 +54,7 @@ def copy(name: str) -> str:
 
 
 def env(database: str) -> dict:
-    return {
-        **os.environ,
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-only-secret-key",
-        "DATABASE_URL": f"{PG}/{database}",
-        "REDIS_URL": REDIS,
-        "CACHE_URL": REDIS,
-        "PORTAL_BASE_URL": "http://testserver",
-        "ALLOWED_HOSTS": "testserver",
-        "LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-    }
+    return portal_env(database, REDIS)
 
 
 def load() -> None:

@@ -38,7 +38,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench_db import PG, admin, drop, sql
+from bench_db import admin, drop, portal_env, sql
 from bench_db import copy as copy_of
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,21 +79,13 @@ def copy(name: str) -> str:
 
 
 def env(database: str, queue: str = "bench-hooks") -> dict:
-    return {
-        **os.environ,
-        "DEBUG": "false",
-        "SECRET_KEY": "bench-only-secret-key",
-        "DATABASE_URL": f"{PG}/{database}",
-        "REDIS_URL": REDIS,
-        "CACHE_URL": REDIS,
-        "PORTAL_BASE_URL": "http://testserver",
-        "ALLOWED_HOSTS": "testserver",
-        "LOG_LEVEL": "WARNING",
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "CELERY_TASK_ALWAYS_EAGER": "false",
-        "CELERY_QUEUE": queue,
-        "WEBHOOK_ALLOW_LOOPBACK": "true",
-    }
+    return portal_env(
+        database,
+        REDIS,
+        CELERY_TASK_ALWAYS_EAGER="false",
+        CELERY_QUEUE=queue,
+        WEBHOOK_ALLOW_LOOPBACK="true",
+    )
 
 
 def django(database: str, code: str, queue: str = "bench-hooks") -> None:
