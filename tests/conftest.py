@@ -14,6 +14,8 @@ from tests.receivers import receiver  # noqa: F401  (a fixture for every test)
 
 from .factories import MembershipFactory, PartnerRelationshipFactory, TenantFactory, UserFactory
 
+pytest_plugins = ["tests.sandbox"]  # marketplace, quill, ledger: the sandbox publisher's
+
 
 @pytest.fixture(autouse=True)
 def _empty_cache():

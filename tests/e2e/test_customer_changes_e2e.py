@@ -6,8 +6,6 @@ Each webhook is checked again here by the standardwebhooks library against the h
 came over the wire with."""
 
 import datetime
-import gc
-import threading
 
 import pytest
 from django.core.signals import request_started
@@ -16,12 +14,10 @@ from playwright.sync_api import expect
 from standardwebhooks import Webhook
 
 from billing.models import Charge, ChargeKind
-from portal.audit import Actor
 from publishers.models import WebhookEvent, WebhookStatus
 from publishers.sandbox.client import ApiFailure
 from publishers.sandbox.models import Answer, SandboxPublisher, SandboxReceived
 from publishers.sandbox.services import client_of
-from subscriptions import services
 from subscriptions.models import (
     Operation,
     OperationAction,
@@ -30,48 +26,12 @@ from subscriptions.models import (
     Subscription,
 )
 
-from ..factories import (
-    AppFactory,
-    BillingProfileFactory,
-    PlanFactory,
-    PublisherFactory,
-    SubscriptionFactory,
-)
-from ..publishers.test_sandbox_receiver import RECEIVER, sandbox_of, switch
+from ..sandbox import RECEIVER, switch
 from .conftest import sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 SIGNATURE_HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature", "user-agent")
-
-
-@pytest.fixture
-def marketplace(live_server, settings):
-    settings.SANDBOX_PUBLISHER_ENABLED = True
-    settings.PORTAL_BASE_URL = live_server.url
-    return live_server
-
-
-@pytest.fixture
-def quill(marketplace):
-    """Quillfeather Labs, sending its webhooks to the sandbox that plays it."""
-    publisher = PublisherFactory(
-        name="Quillfeather Labs", slug="quillfeather", webhook_url=f"{marketplace.url}{RECEIVER}"
-    )
-    sandbox_of(publisher)
-    return publisher
-
-
-@pytest.fixture
-def ledger(quill, tenant, admin):
-    """An active Ledger Pro of Contoso, 5 licenses on the Team plan at $9."""
-    app = AppFactory(name="Ledger Pro", publisher=quill, offer_id="ledger-pro")
-    team = PlanFactory(app=app, plan_id="team", name="Team", prices={"USD": 900})
-    profile = BillingProfileFactory(tenant=tenant, is_default=True)
-    sub = SubscriptionFactory(
-        billing_profile=profile, plan=team, unit_amount=900, quantity=5, bought_by=admin
-    )
-    return services.subscription_activate(subscription=sub, actor=Actor.system())
 
 
 @pytest.fixture
@@ -95,20 +55,13 @@ def wire():
 
 @pytest.fixture
 def app_page(browser, marketplace, admin, ledger, wire):
-    """Chromium signed in as Contoso's admin, on Ledger Pro's app page. After the test, the
-    live server's request threads are let finish: a delivery made inside a request (Celery
-    eager) leaves the outbox's pooled client in that thread, its connection open to the
-    receiver's thread, which holds a database session until the client is collected."""
-    before = set(threading.enumerate())
+    """Chromium signed in as Contoso's admin, on Ledger Pro's app page."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     sign_in(page, marketplace, admin, f"/t/contoso/billing/products/apps/{ledger.uuid}/")
     expect(page.get_by_role("heading", name="Ledger Pro")).to_be_visible()
     yield page
     context.close()
-    gc.collect()  # the finished request's client: its sockets close, the receiver's ends
-    for thread in set(threading.enumerate()) - before:
-        thread.join(timeout=5)
 
 
 def ask(page, quantity: int) -> None:

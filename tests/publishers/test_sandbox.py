@@ -28,6 +28,7 @@ from tests.factories import (
     SubscriptionFactory,
     TenantFactory,
 )
+from tests.sandbox import sandbox_of
 
 pytestmark = pytest.mark.django_db
 
@@ -111,24 +112,6 @@ def test_the_link_back_opens_the_app_page_for_those_who_may_see_it(login, tenant
 
 # The subscription list: the sandbox's own pages, in this process, calling the Fulfillment API
 # of the live server over real HTTP with the publisher's credentials.
-
-
-@pytest.fixture
-def marketplace(live_server, settings):
-    settings.SANDBOX_PUBLISHER_ENABLED = True
-    settings.PORTAL_BASE_URL = live_server.url
-    return live_server
-
-
-def sandbox_of(publisher):
-    """The sandbox playing `publisher`, with a working API secret."""
-    _, secret = services.publisher_secret_create(publisher=publisher, actor=Actor.system())
-    return SandboxPublisher.objects.create(
-        slug=publisher.slug,
-        name=publisher.name,
-        client_id=str(publisher.client_id),
-        client_secret=secret,
-    )
 
 
 @pytest.fixture

@@ -20,61 +20,15 @@ from portal.audit import Actor
 from publishers import services, transport, webhooks
 from publishers.models import PublisherSecret, WebhookEvent, WebhookStatus
 from publishers.sandbox.models import Answer, SandboxPublisher, SandboxReceived
-from subscriptions import services as subscription_services
 from subscriptions.models import Operation, OperationAction, OperationSource, OperationStatus
 from tests.factories import (
-    AppFactory,
-    BillingProfileFactory,
-    PlanFactory,
     PublisherFactory,
-    SubscriptionFactory,
 )
+from tests.sandbox import RECEIVER, sandbox_of, switch
 
 pytestmark = pytest.mark.django_db
 
-RECEIVER = "/sandbox-publisher/quillfeather/webhook/"
 PAGE = "/sandbox-publisher/quillfeather/webhooks/"
-
-
-@pytest.fixture
-def marketplace(live_server, settings):
-    settings.SANDBOX_PUBLISHER_ENABLED = True
-    settings.PORTAL_BASE_URL = live_server.url
-    return live_server
-
-
-def sandbox_of(publisher, **fields):
-    """The sandbox playing `publisher`: a working API secret, its webhook secret."""
-    _, secret = services.publisher_secret_create(publisher=publisher, actor=Actor.system())
-    return SandboxPublisher.objects.create(
-        slug=publisher.slug,
-        name=publisher.name,
-        client_id=str(publisher.client_id),
-        client_secret=secret,
-        webhook_secret=publisher.webhook_secret,
-        **fields,
-    )
-
-
-@pytest.fixture
-def quill(marketplace):
-    publisher = PublisherFactory(
-        name="Quillfeather Labs",
-        slug="quillfeather",
-        webhook_url=f"{marketplace.url}{RECEIVER}",
-    )
-    sandbox_of(publisher)
-    return publisher
-
-
-@pytest.fixture
-def ledger(quill, tenant, admin):
-    """An active Ledger Pro of Contoso, 5 licenses on the Team plan."""
-    app = AppFactory(name="Ledger Pro", publisher=quill, offer_id="ledger-pro")
-    team = PlanFactory(app=app, plan_id="team", name="Team", prices={"USD": 900})
-    profile = BillingProfileFactory(tenant=tenant, is_default=True)
-    sub = SubscriptionFactory(billing_profile=profile, plan=team, unit_amount=900, bought_by=admin)
-    return subscription_services.subscription_activate(subscription=sub, actor=Actor.system())
 
 
 def waiting_change(sub, quantity=8, **fields) -> Operation:
@@ -131,10 +85,6 @@ def deliver(operation=None, *, body=None, webhook_id=None, secret=None, at=None,
     }
     url = f"{settings.PORTAL_BASE_URL}{RECEIVER}"
     return httpx.post(url, content=body.encode(), headers={**signed, **(headers or {})})
-
-
-def switch(answer):
-    SandboxPublisher.objects.filter(slug="quillfeather").update(answer=answer)
 
 
 def status_of(operation) -> str:
