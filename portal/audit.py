@@ -112,6 +112,8 @@ ACTIONS = {
     "billing_profile.card_removed": "Card removed",
     "billing_profile.role_grant": "Billing role granted",
     "billing_profile.role_revoke": "Billing role revoked",
+    "invoice.issue": "Invoice issued",
+    "credit_note.issue": "Credit note issued",
     "subscription.buy": "App bought",
     "subscription.change_quantity": "License quantity changed",
     "subscription.change_quantity_requested": "License quantity change sent to the publisher",
@@ -177,6 +179,8 @@ KEY_WORDS = {
     "scheduled_decrease_dropped": "Scheduled decrease dropped",
     "why": "Why",
     "confirmed": "Confirmed",
+    "number": "Number",
+    "total": "Total",
 }
 # A from/to pair is a change of this field.
 FROM_TO_FIELD = {

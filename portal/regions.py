@@ -37,6 +37,7 @@ class Region:
     tax_note: str = ""
     tax_id_name: str = ""  # what the tax id is called there: "VAT number", "ABN", "EIN"
     tax_id_example: str = ""  # one valid id, canonical form, for a form to show as a hint
+    in_eu: bool = False  # a member state of the EU VAT area (the reverse charge applies)
 
     @property
     def tax_label(self) -> str:
@@ -76,6 +77,7 @@ def _eu(
     tax_id_example: str,
     market: str = "Western Europe",
     tax_id_name: str = "VAT number",
+    in_eu: bool = True,
 ) -> Region:
     return Region(
         code,
@@ -86,6 +88,7 @@ def _eu(
         market,
         tax_id_name=tax_id_name,
         tax_id_example=tax_id_example,
+        in_eu=in_eu,
     )
 
 
@@ -185,11 +188,18 @@ REGIONS: dict[str, Region] = {
         _eu("IT", "Italy", "22", "IT00743110157"),
         _eu("LU", "Luxembourg", "17", "LU15027442"),
         _eu("NL", "Netherlands", "21", "NL004495445B01"),
-        _eu("NO", "Norway", "25", "NO974761076MVA", tax_id_name="VAT number (MVA)"),
+        _eu("NO", "Norway", "25", "NO974761076MVA", tax_id_name="VAT number (MVA)", in_eu=False),
         _eu("PT", "Portugal", "23", "PT501964843"),
         _eu("ES", "Spain", "21", "ES12345678Z"),
         _eu("SE", "Sweden", "25", "SE556703748501"),
-        _eu("CH", "Switzerland", "8.1", "CHE-123.456.788 MWST", tax_id_name="MWST number"),
+        _eu(
+            "CH",
+            "Switzerland",
+            "8.1",
+            "CHE-123.456.788 MWST",
+            tax_id_name="MWST number",
+            in_eu=False,
+        ),
     )
 }
 

@@ -235,6 +235,30 @@ REMITTANCE = {
     ),
 }
 
+# The seller on every invoice and credit note: the marketplace operator. Its address's lines
+# are separated by newlines (or "\n" in the variable). Checked here: a country of the region
+# table, and a VAT number valid there (python-stdnum), or the process doesn't start.
+SELLER_NAME = env("SELLER_NAME", default="Marketplace Operator Ltd.")
+SELLER_ADDRESS = env(
+    "SELLER_ADDRESS", default="1 Example Quay\nDublin 2, D02 X285\nIreland"
+).replace("\\n", "\n")
+SELLER_COUNTRY = env("SELLER_COUNTRY", default="IE").upper()
+SELLER_VAT_ID = env("SELLER_VAT_ID", default="IE6388047V")
+
+
+def _check_seller() -> None:
+    from portal.regions import InvalidTaxId, UnsupportedCountry, validate_tax_id
+
+    if not SELLER_NAME.strip() or not SELLER_ADDRESS.strip():
+        raise ImproperlyConfigured("SELLER_NAME and SELLER_ADDRESS must not be empty.")
+    try:
+        validate_tax_id(SELLER_COUNTRY, SELLER_VAT_ID)
+    except (InvalidTaxId, UnsupportedCountry) as wrong:
+        raise ImproperlyConfigured(f"SELLER_COUNTRY or SELLER_VAT_ID: {wrong}") from None
+
+
+_check_seller()
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -306,11 +330,11 @@ SANDBOX_PUBLISHER_ENABLED = env.bool("SANDBOX_PUBLISHER_ENABLED", default=False)
 # Webhooks may go to plain http and loopback addresses (the sandbox publisher's receiver on
 # this machine): the demo and the tests only. Never private or link-local ones.
 WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", default=False)
-# Seconds before a failed webhook's second attempt; each wait after doubles it, with jitter
-# (publishers/webhooks.py). The fault tests shorten it, so their retries take seconds.
 # For this long after a publisher's webhook secret is rotated, webhooks carry a signature by
 # the old secret too (seconds; a day).
 WEBHOOK_SECRET_OVERLAP = env.int("WEBHOOK_SECRET_OVERLAP", default=24 * 3600)
+# Seconds before a failed webhook's second attempt; each wait after doubles it, with jitter
+# (publishers/webhooks.py). The fault tests shorten it, so their retries take seconds.
 WEBHOOK_RETRY_FIRST_DELAY = env.float("WEBHOOK_RETRY_FIRST_DELAY", default=10.0)
 if WEBHOOK_RETRY_FIRST_DELAY <= 0:
     raise ImproperlyConfigured("WEBHOOK_RETRY_FIRST_DELAY must be a number of seconds above 0.")
@@ -356,6 +380,10 @@ CELERY_BEAT_SCHEDULE = {
     "marketplace-token-purge": {  # landing-page tokens past their 24 hours (daily, UTC)
         "task": "subscriptions.tasks.purge_marketplace_tokens",
         "schedule": crontab(minute=45, hour=0),
+    },
+    "invoicing": {  # the month before's invoices on the 1st; what a failure left, after
+        "task": "billing.tasks.invoicing_run",
+        "schedule": crontab(minute=0, hour=2),
     },
     "webhook-sweep": {  # outbox events due and not on their way (every few seconds)
         "task": "publishers.tasks.sweep_webhooks",

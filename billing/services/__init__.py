@@ -1,4 +1,5 @@
-"""Every write to billing profiles, their roles and payment methods: one function per use case.
+"""Every write to billing profiles, their roles and payment methods, charges and invoices:
+one function per use case.
 
 Stripe is called before the database transaction, so when Stripe fails nothing is written;
 each function then locks the profile row, writes, and records its audit event.
@@ -17,6 +18,13 @@ from .cards import (
 )
 from .charges import charge_create, charges_create_many, credit_create
 from .events import stripe_event_handle
+from .invoices import (
+    RunSummary,
+    invoice_profiles,
+    invoicing_chunks,
+    invoicing_period,
+    invoicing_run,
+)
 from .profiles import (
     billing_profile_create,
     billing_profile_delete,
@@ -32,6 +40,7 @@ from .roles import (
 __all__ = [
     "CardSetup",
     "CardSetupError",
+    "RunSummary",
     "billing_profile_card_confirm",
     "billing_profile_card_forget",
     "billing_profile_card_known",
@@ -49,5 +58,9 @@ __all__ = [
     "charge_create",
     "charges_create_many",
     "credit_create",
+    "invoice_profiles",
+    "invoicing_chunks",
+    "invoicing_period",
+    "invoicing_run",
     "stripe_event_handle",
 ]

@@ -10,6 +10,7 @@ def charge_create(
     *,
     profile: BillingProfile,
     subscription_uuid: uuid.UUID,
+    plan,
     kind: str,
     description: str,
     unit_amount: int,
@@ -20,9 +21,10 @@ def charge_create(
     credits: Charge | None = None,
     at=None,
 ) -> Charge:
-    """A charge to `profile`, in its tenant and currency. `amount` is the signed total in
-    minor units: a credit (a removed quantity, a cancel's credit) is negative or zero and
-    names the charge it `credits`, in that charge's profile. `at` is the caller's clock."""
+    """A charge to `profile`, in its tenant and currency, for the `plan` (a publishers.Plan,
+    or its id) bought. `amount` is the signed total in minor units: a credit (a removed
+    quantity, a cancel's credit) is negative or zero and names the charge it `credits`, in
+    that charge's profile, and its plan. `at` is the caller's clock."""
     if credits is not None and credits.billing_profile_id != profile.pk:
         raise ValueError("A credit goes to the profile of the charge it credits.")
     if kind not in SIGNED_KINDS and (kind in CREDIT_KINDS) != (amount < 0) and amount != 0:
@@ -31,6 +33,7 @@ def charge_create(
         tenant_id=profile.tenant_id,
         billing_profile=profile,
         subscription_uuid=subscription_uuid,
+        plan_id=getattr(plan, "pk", plan),
         kind=kind,
         description=description,
         quantity=quantity,
@@ -87,6 +90,7 @@ def credit_create(
             charge_create(
                 profile=debit.billing_profile,
                 subscription_uuid=subscription_uuid,
+                plan=debit.plan_id,
                 kind=kind,
                 description=description,
                 unit_amount=unit_amount,

@@ -207,6 +207,7 @@ def subscriptions_renew_due(subscriptions, *, day: datetime.date, now) -> int:
             "renewal_quantity",
             "renewal_unit_amount",
             "renewal_amount",
+            "plan_id",
             "plan__name",
             "plan__app__name",
         )
@@ -232,6 +233,7 @@ def subscriptions_renew_due(subscriptions, *, day: datetime.date, now) -> int:
                 tenant_id=row["tenant_id"],
                 billing_profile_id=row["billing_profile_id"],
                 subscription_uuid=row["uuid"],
+                plan_id=row["plan_id"],
                 kind=ChargeKind.RENEWAL,
                 description=describe_term(
                     row["plan__app__name"],

@@ -37,6 +37,7 @@ def _charge_term(subscription: Subscription, kind: str, now) -> None:
         at=now,
         profile=subscription.billing_profile,
         subscription_uuid=subscription.uuid,
+        plan=subscription.plan,
         kind=kind,
         description=describe(subscription, subscription.term_start, subscription.term_end),
         quantity=subscription.quantity,

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 
 from billing.models import Charge, ChargeKind
 from billing.services import charge_create
-from tests.factories import BillingProfileFactory
+from tests.factories import BillingProfileFactory, PlanFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -22,6 +22,7 @@ def make(profile, **values):
     fields = {
         "profile": profile,
         "subscription_uuid": uuid.uuid4(),
+        "plan": PlanFactory(),
         "kind": ChargeKind.PURCHASE,
         "description": "Ledger Pro, Team: 5 licenses, Dec 2 2026 to Jan 2 2027",
         "quantity": 5,

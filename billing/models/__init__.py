@@ -1,0 +1,50 @@
+"""The billing app's data: billing profiles and their roles (`profiles.py`), charges
+(`charges.py`), and invoices and credit notes (`invoices.py`)."""
+
+from .charges import CREDIT_KINDS, SIGNED_KINDS, Charge, ChargeKind, ChargeQuerySet
+from .invoices import (
+    ISSUED,
+    SERIES,
+    Invoice,
+    InvoiceCounter,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceQuerySet,
+    InvoiceStatus,
+    invoice_number,
+)
+from .profiles import (
+    TENANT_ROLE_ON_PROFILES,
+    BillingProfile,
+    BillingProfileQuerySet,
+    BillingProfileRole,
+    BillingProfileRoleQuerySet,
+    PaymentMethod,
+    ProfileRole,
+    StripeEvent,
+)
+
+__all__ = [
+    "CREDIT_KINDS",
+    "ISSUED",
+    "SERIES",
+    "SIGNED_KINDS",
+    "TENANT_ROLE_ON_PROFILES",
+    "BillingProfile",
+    "BillingProfileQuerySet",
+    "BillingProfileRole",
+    "BillingProfileRoleQuerySet",
+    "Charge",
+    "ChargeKind",
+    "ChargeQuerySet",
+    "Invoice",
+    "InvoiceCounter",
+    "InvoiceKind",
+    "InvoiceLine",
+    "InvoiceQuerySet",
+    "InvoiceStatus",
+    "PaymentMethod",
+    "ProfileRole",
+    "StripeEvent",
+    "invoice_number",
+]
