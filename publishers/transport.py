@@ -10,6 +10,7 @@ wrapping the standard one, which httpx's transport is given in place of its own.
 import contextvars
 import threading
 import time
+from collections import OrderedDict
 
 import httpcore
 import httpx
@@ -18,6 +19,18 @@ _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar(
     "exchange_deadline", default=None
 )
 _local = threading.local()
+CLIENTS_PER_THREAD = 64  # hosts whose connections a thread keeps; the least recent closes
+_ssl_context = None
+_ssl_lock = threading.Lock()
+
+
+def _shared_ssl_context():
+    """One TLS context per process (certifi's roots loaded once), shared by every pool."""
+    global _ssl_context
+    with _ssl_lock:
+        if _ssl_context is None:
+            _ssl_context = httpx.create_ssl_context(trust_env=False)
+        return _ssl_context
 
 
 def _left(timeout: float | None, late: type[Exception]) -> float | None:
@@ -64,7 +77,7 @@ class _Transport(httpx.HTTPTransport):
         # httpx takes no network backend: its connection pool, made again as it makes it
         # (default limits), with ours. tests/publishers/test_webhooks.py holds it to that.
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=_shared_ssl_context(),
             max_connections=httpx.Limits().max_connections,
             max_keepalive_connections=httpx.Limits().max_keepalive_connections,
             keepalive_expiry=httpx.Limits().keepalive_expiry,
@@ -79,26 +92,31 @@ def new_client() -> httpx.Client:
 def pooled_client(host: str) -> httpx.Client:
     """One pooled client per thread and host (a worker process's connections are reused): a
     connection, and the TLS handshake made for its host's name, serves only that host,
-    never another behind the same address."""
+    never another behind the same address. The CLIENTS_PER_THREAD most recent are kept."""
     clients = getattr(_local, "clients", None)
     if clients is None:
-        clients = _local.clients = {}
-    if host not in clients:
-        clients[host] = new_client()
-    return clients[host]
+        clients = _local.clients = OrderedDict()
+    if host in clients:
+        clients.move_to_end(host)
+        return clients[host]
+    while len(clients) >= CLIENTS_PER_THREAD:
+        clients.popitem(last=False)[1].close()
+    clients[host] = client = new_client()
+    return client
 
 
 def close_pooled_clients() -> None:
     """Close this thread's pooled clients and their connections."""
     for client in getattr(_local, "clients", {}).values():
         client.close()
-    _local.clients = {}
+    _local.clients = OrderedDict()
 
 
 def post(client: httpx.Client, url, *, deadline: float, limit: int, **request) -> tuple[int, str]:
     """POST over `client`, all of it within `deadline` seconds from now: the answer's status
-    and its first `limit` bytes. httpx.TimeoutException when the status and headers don't
-    come in time; a body still coming then is cut where it is, and the status stands."""
+    and its first `limit` bytes, as text (NUL bytes replaced). httpx.TimeoutException when
+    the status and headers don't come in time; a body still coming then, or cut off, is
+    kept as far as it came, and the status stands."""
     token = _deadline.set(time.monotonic() + deadline)
     try:
         with client.stream("POST", url, timeout=deadline, **request) as response:
@@ -108,9 +126,9 @@ def post(client: httpx.Client, url, *, deadline: float, limit: int, **request) -
                     body += chunk
                     if len(body) >= limit:
                         break
-            except httpx.TimeoutException:
+            except httpx.HTTPError:  # late, cut, or garbled: the status came, and stands
                 pass
             text = bytes(body[:limit]).decode(response.encoding or "utf-8", errors="replace")
-            return response.status_code, text
+            return response.status_code, text.replace("\x00", "\ufffd")  # PostgreSQL's text
     finally:
         _deadline.reset(token)

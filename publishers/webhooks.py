@@ -21,6 +21,7 @@ import json
 import logging
 import random
 import time
+from collections import defaultdict
 
 import httpx
 from celery import current_app
@@ -344,12 +345,16 @@ def _post(event: WebhookEvent, at) -> dict:
     except UnsafeURL as refused:
         outcome["error"] = str(refused)[:500]
     except httpx.HTTPError as failure:
-        outcome["error"] = f"{type(failure).__name__}: {failure}"[:500]
+        outcome["error"] = _error(failure)
     except Exception as failure:  # kept as the attempt's error: retried, then failed
         logger.exception("Webhook %s: the attempt failed unexpectedly", event.uuid)
-        outcome["error"] = f"{type(failure).__name__}: {failure}"[:500]
+        outcome["error"] = _error(failure)
     outcome["latency_ms"] = round((time.monotonic() - started) * 1000)
     return outcome
+
+
+def _error(failure: Exception) -> str:
+    return f"{type(failure).__name__}: {failure}".replace("\x00", "\ufffd")[:500]
 
 
 def deliver(event_id: int, *, now=None) -> str | None:
@@ -377,25 +382,41 @@ def deliver_many(event_ids: list[int], *, now=None) -> dict[int, str]:
         if event.attempt_count > 1:
             _record_cut_off(event, now)
     _render_bodies(events)  # those written by a batch and sent before the sweep rendered them
-    statuses = {}
+    statuses, sent, unanswered = {}, set(), {}
     try:
         for event in events:
             if time.monotonic() - started > LAST_START:
                 break
+            if event.publisher_id in unanswered:
+                continue  # its receiver didn't answer just now: not another 15 s on it
+            sent.add(event.pk)
             statuses[event.pk] = _attempt(event, until)
-    finally:  # out of time, or an error: those not settled go back, for the sweep
-        if unsettled := [event for event in events if event.pk not in statuses]:
-            _give_back(unsettled, until)
+            if statuses[event.pk] == WebhookStatus.PENDING and not event.answered:
+                unanswered[event.publisher_id] = event.next_attempt_at
+    finally:  # out of time, or an error: those not tried go back, for the sweep
+        if untried := [event for event in events if event.pk not in sent]:
+            _give_back(untried, until, unanswered)
+        # One sent whose outcome couldn't be kept stays claimed: once the claim is past,
+        # it is sent again and this attempt kept as cut off (its 8 hours run on).
     settled = [e for e in events if statuses.get(e.pk, WebhookStatus.PENDING) != "pending"]
     _send_following(settled, timezone.now())
     return statuses
 
 
-def _give_back(events: list[WebhookEvent], until) -> None:
-    """Release claimed events not tried: as they were before the claim, due for the sweep."""
-    WebhookEvent.objects.filter(pk__in=[event.pk for event in events], claimed_until=until).update(
-        claimed_until=None, enqueued_at=None, attempt_count=F("attempt_count") - 1
-    )
+def _give_back(events: list[WebhookEvent], until, unanswered: dict | None = None) -> None:
+    """Release claimed events not tried: as they were before the claim, due for the sweep;
+    those of a publisher whose receiver didn't answer in this batch, due when its event
+    tried is tried again (`unanswered`: {publisher id: that time})."""
+    later = defaultdict(list)
+    for event in events:
+        later[(unanswered or {}).get(event.publisher_id)].append(event.pk)
+    for next_at, ids in later.items():
+        WebhookEvent.objects.filter(pk__in=ids, claimed_until=until).update(
+            claimed_until=None,
+            enqueued_at=None,
+            attempt_count=F("attempt_count") - 1,
+            **({"next_attempt_at": next_at} if next_at else {}),
+        )
 
 
 def _attempt(event: WebhookEvent, until) -> str:
@@ -403,6 +424,7 @@ def _attempt(event: WebhookEvent, until) -> str:
     number = event.attempt_count
     at = timezone.now()
     outcome = _post(event, at)
+    event.answered = outcome["status_code"] is not None
     with transaction.atomic():
         done = timezone.now()
         changes = _outcome(event, outcome["status_code"], at, done)
@@ -414,6 +436,10 @@ def _attempt(event: WebhookEvent, until) -> str:
             WebhookAttempt.objects.update_or_create(
                 event_id=event.pk, number=number, defaults={"at": at, **outcome}
             )
+            if "first_success_at" in changes:  # the publisher has it, whatever comes next
+                WebhookEvent.objects.filter(pk=event.pk, first_success_at__isnull=True).update(
+                    first_success_at=changes["first_success_at"]
+                )
             if changes.get("status") == WebhookStatus.DECLINED:
                 # The publisher said no to a change that asks: that stands, whatever the
                 # other worker's attempt gets (a receiver that dedupes may answer it 2xx).
@@ -424,6 +450,10 @@ def _attempt(event: WebhookEvent, until) -> str:
         for field, value in changes.items():
             setattr(event, field, value)
         if event.status != WebhookStatus.PENDING:
+            if event.first_success_at is None:  # an attempt that outlived its claim got a 2xx?
+                event.first_success_at = WebhookEvent.objects.values_list(
+                    "first_success_at", flat=True
+                ).get(pk=event.pk)
             webhook_settled.send(sender=WebhookEvent, event=event)
     return event.status
 

@@ -9,8 +9,10 @@ import pytest
 
 class Receiver(ThreadingHTTPServer):
     """A publisher's webhook endpoint: keeps what it gets, answers `answers` in turn (then
-    200). With `trickle` (seconds, and how many bytes of the answer go at once first), it
-    sends the rest of its answer a byte at a time, that long apart."""
+    200): a status, or (status, body) to answer that body, or (status, body, length) to
+    announce `length` bytes, send the body and hang up. With `trickle` (seconds, and how
+    many bytes of the answer go at once first), it sends the rest of its answer a byte at a
+    time, that long apart."""
 
     def __init__(self):
         super().__init__(("127.0.0.1", 0), _Handler)
@@ -26,11 +28,16 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         self.server.received.append((dict(self.headers), body.decode()))
-        status = self.server.answers.pop(0) if self.server.answers else 200
-        text = f"answered {status}".encode()
+        answer = self.server.answers.pop(0) if self.server.answers else 200
+        status, text, length = (
+            (*answer, None)[:3] if isinstance(answer, tuple) else (answer, None, None)
+        )
+        text = f"answered {status}".encode() if text is None else text
         self.send_response(status)
         self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(text)))
+        self.send_header("Content-Length", str(length or len(text)))
+        if length:
+            self.close_connection = True
         if self.server.trickle is None:
             self.end_headers()
             self.wfile.write(text)

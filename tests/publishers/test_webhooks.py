@@ -168,6 +168,35 @@ def test_a_no_got_by_an_attempt_that_outlived_its_claim_still_declines(sub, rece
     assert list(event.attempts.values_list("number", "status_code")) == [(1, 400)]
 
 
+def test_a_yes_got_by_an_attempt_that_outlived_its_claim_still_counts(sub, receiver, settled):
+    """The publisher has the change: its silence may accept it, and if the other worker's
+    attempts all fail, the event failing doesn't say the publisher never had it."""
+    event = enqueue(sub, action="ChangeQuantity", status="InProgress")
+    now = event.next_attempt_at
+    (claimed,) = webhooks._claim([event.pk], now, now + webhooks.CLAIM)
+    WebhookEvent.objects.filter(pk=event.pk).update(claimed_until=now + 2 * webhooks.CLAIM)
+    assert webhooks._attempt(claimed, now + webhooks.CLAIM) == WebhookStatus.PENDING
+    event.refresh_from_db()
+    assert event.first_success_at is not None and settled == []
+
+
+def test_a_status_stands_when_the_body_after_it_is_cut_off(sub, receiver, settled):
+    receiver.answers = [(400, b"no", 100)]  # 100 bytes announced, 2 sent, then it hangs up
+    event = enqueue(sub, action="ChangeQuantity", status="InProgress")
+    assert webhooks.deliver(event.pk) == WebhookStatus.DECLINED
+    assert list(event.attempts.values_list("status_code", "response_excerpt")) == [(400, "no")]
+
+
+def test_an_answer_with_nul_bytes_is_kept_and_settles(sub, receiver):
+    """PostgreSQL's text holds no NUL: kept raw, the attempt couldn't be recorded, and the
+    event would be sent again and again, never settling."""
+    receiver.answers = [(200, "ok".encode("utf-16-le"))]
+    event = enqueue(sub)
+    assert webhooks.deliver(event.pk) == WebhookStatus.DELIVERED
+    (attempt,) = event.attempts.all()
+    assert attempt.status_code == 200 and "\x00" not in attempt.response_excerpt
+
+
 def test_a_4xx_answer_to_a_notice_is_retried(sub, receiver, settled):
     receiver.answers = [401, 404]  # a receiver whose secret is being rotated, mid-deploy
     event = enqueue(sub, action="Unsubscribe", status="Succeeded")
@@ -268,6 +297,29 @@ def test_a_batch_out_of_time_gives_back_what_it_did_not_try(sub, receiver, monke
     assert (event.attempt_count, event.claimed_until, event.enqueued_at) == (0, None, None)
     assert receiver.received == [] and not event.attempts.exists()
     assert [pk for pk, _ in webhooks.webhooks_due(now=later(event, 1))] == [event.pk]
+
+
+def test_a_receiver_that_does_not_answer_costs_a_batch_one_attempt(
+    sub, publisher, tenant, receiver
+):
+    """A black-holed receiver holds each attempt up to 15 s: its other events in the batch
+    wait for the retry of the one tried, and the batch goes on to other publishers'."""
+    publisher.webhook_url = "http://127.0.0.1:9/hooks"  # nothing listens: refused
+    publisher.save(update_fields=["webhook_url"])
+    other = SubscriptionFactory(billing_profile=sub.billing_profile, plan=sub.plan)
+    elsewhere = SubscriptionFactory(
+        billing_profile=sub.billing_profile,
+        plan=PlanFactory(app__publisher=PublisherFactory(webhook_url=receiver.url)),
+    )
+    tried, waiting, theirs = enqueue(sub), enqueue(other), enqueue(elsewhere)
+    statuses = webhooks.deliver_many([tried.pk, waiting.pk, theirs.pk])
+    assert statuses == {tried.pk: "pending", theirs.pk: "delivered"}
+    tried.refresh_from_db()
+    waiting.refresh_from_db()
+    assert tried.attempts.get().error.startswith("ConnectError")
+    assert (waiting.attempt_count, waiting.claimed_until) == (0, None)  # untried
+    assert not waiting.attempts.exists() and waiting.next_attempt_at == tried.next_attempt_at
+    assert len(receiver.received) == 1
 
 
 def test_an_attempt_that_breaks_unexpectedly_is_kept_and_retried(sub, publisher, receiver):
@@ -446,3 +498,7 @@ def test_the_admin_shows_attempts_and_replays_for_those_who_may_change_publisher
     assert event.status == WebhookStatus.PENDING
     again = operator.post("/admin/publishers/webhookevent/", replay, follow=True)
     assert "It is still pending" in again.content.decode()  # refused, in words
+    subscribe = enqueue(sub, action="Subscribe", purchaseToken="live-landing-page-token")
+    shown = operator.get(f"/admin/publishers/webhookevent/{subscribe.pk}/change/")
+    assert "live-landing-page-token" not in shown.content.decode()  # a live token: hidden
+    assert "(hidden)" in shown.content.decode()
