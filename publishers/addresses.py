@@ -8,7 +8,9 @@ the second time (DNS rebinding) gets nowhere.
 addresses through: the sandbox publisher's receiver is on this machine. Nothing else.
 """
 
+import concurrent.futures
 import ipaddress
+import os
 import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -57,8 +59,23 @@ def _refused(address) -> bool:
     return not address.is_global or address.is_multicast
 
 
-def webhook_target(url: str) -> Target:
-    """The checked target of `url`, or UnsafeURL."""
+RESOLVE_TIMEOUT = 5.0  # seconds a host name may take to resolve
+_resolvers: dict[int, concurrent.futures.ThreadPoolExecutor] = {}
+
+
+def _resolver() -> concurrent.futures.ThreadPoolExecutor:
+    """Threads that resolve host names, this process's own (a Celery worker forks): the
+    system's resolver takes no timeout, so a name server that doesn't answer holds one of
+    them, not the delivery."""
+    pid = os.getpid()
+    if pid not in _resolvers:
+        _resolvers[pid] = concurrent.futures.ThreadPoolExecutor(4, "webhook-resolver")
+    return _resolvers[pid]
+
+
+def webhook_target(url: str, *, timeout: float = RESOLVE_TIMEOUT) -> Target:
+    """The checked target of `url`, or UnsafeURL (also when its host name doesn't resolve
+    within `timeout` seconds)."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -73,9 +90,17 @@ def webhook_target(url: str) -> Target:
         raise UnsafeURL("The webhook URL must not carry a user name or password.")
     port = port or (443 if parts.scheme == "https" else 80)
     try:
-        found = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+        found = (
+            _resolver()
+            .submit(socket.getaddrinfo, parts.hostname, port, type=socket.SOCK_STREAM)
+            .result(timeout=timeout)
+        )
     except (OSError, UnicodeError):
         raise UnsafeURL(f"The webhook host {parts.hostname} can't be found.") from None
+    except concurrent.futures.TimeoutError:
+        raise UnsafeURL(
+            f"The webhook host {parts.hostname} wasn't found within {timeout:g} seconds."
+        ) from None
     addresses = [ipaddress.ip_address(entry[4][0].split("%")[0]) for entry in found]
     if not addresses or any(_refused(address) for address in addresses):
         raise UnsafeURL(

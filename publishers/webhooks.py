@@ -35,7 +35,7 @@ from standardwebhooks import Webhook
 from portal.audit import Actor, audit_record
 
 from . import transport
-from .addresses import UnsafeURL, webhook_target
+from .addresses import RESOLVE_TIMEOUT, UnsafeURL, webhook_target
 from .models import WebhookAttempt, WebhookEvent, WebhookStatus
 from .models.webhooks import EXCERPT
 from .signals import webhook_settled
@@ -59,16 +59,16 @@ CUT_OFF = (  # a batch's events after the one in flight were claimed, and are co
 logger = logging.getLogger(__name__)
 
 
-def _send(host: str, url: httpx.URL, **request) -> tuple[int, str]:
+def _send(host: str, url: httpx.URL, deadline: float, **request) -> tuple[int, str]:
     """POST over the worker's pooled client for `host`; with Celery eager (the demo, where a
     delivery runs inside a web request's short-lived thread) over a client closed after it.
-    The answer's status and its first EXCERPT bytes, all within TIMEOUT (a receiver
-    trickling its answer doesn't hold the worker)."""
+    The answer's status and its first EXCERPT bytes, all within `deadline` seconds (a
+    receiver trickling its answer doesn't hold the worker)."""
     if current_app.conf.task_always_eager:
         with transport.new_client() as client:
-            return transport.post(client, url, deadline=TIMEOUT, limit=EXCERPT, **request)
+            return transport.post(client, url, deadline=deadline, limit=EXCERPT, **request)
     client = transport.pooled_client(host)
-    return transport.post(client, url, deadline=TIMEOUT, limit=EXCERPT, **request)
+    return transport.post(client, url, deadline=deadline, limit=EXCERPT, **request)
 
 
 def _event(*, publisher, subscription, action: str, payload: dict, webhook_id, now):
@@ -318,7 +318,7 @@ def _post(event: WebhookEvent, at) -> dict:
         return outcome
     started = time.monotonic()
     try:
-        target = webhook_target(url)
+        target = webhook_target(url, timeout=min(RESOLVE_TIMEOUT, TIMEOUT))
         signature = _signature(event, at)
         parsed = httpx.URL(url)
         name = parsed.raw_host.decode("ascii")  # a name's IDNA (ASCII) form, as DNS has it
@@ -330,6 +330,7 @@ def _post(event: WebhookEvent, at) -> dict:
         code, excerpt = _send(
             name,
             request_url,
+            TIMEOUT - (time.monotonic() - started),  # the name's resolving counts in it
             content=event.body.encode(),
             headers={
                 "Host": host_header,
