@@ -211,7 +211,8 @@ def not_sent(event_ids: list[int]) -> None:
 
 def webhooks_due(*, now=None, batch: int = SWEEP_BATCH) -> list[tuple[int, int]]:
     """Mark as sent, and return, the events a task should be sent for now: due, first in
-    line, not being delivered and not sent for within ENQUEUED. (id, attempt number) each."""
+    line, not being delivered and not sent for within ENQUEUED. (id, attempt number) each.
+    Renders the bodies of up to `batch` pending events written without one, in line or not."""
     now = now or timezone.now()
     free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     quiet = Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=now - ENQUEUED)
@@ -223,12 +224,13 @@ def webhooks_due(*, now=None, batch: int = SWEEP_BATCH) -> list[tuple[int, int]]
             .values_list("pk", "attempt_count")[:batch]
         )
         WebhookEvent.objects.filter(pk__in=[pk for pk, _ in rows]).update(enqueued_at=now)
+        # Those a batch wrote without a body, rendered now, in line or not: the subscription
+        # as it is seconds after the change, not when an earlier event is done at last.
+        unrendered = WebhookEvent.objects.filter(
+            Q(pk__in=[pk for pk, _ in rows]) | Q(status=WebhookStatus.PENDING), body=""
+        )
         _render_bodies(
-            list(
-                WebhookEvent.objects.filter(pk__in=[pk for pk, _ in rows], body="").only(
-                    "pk", "uuid", "subscription_id", "body"
-                )
-            )
+            list(unrendered.order_by("pk").only("pk", "uuid", "subscription_id", "body")[:batch])
         )
     return [(pk, count + 1) for pk, count in rows]
 

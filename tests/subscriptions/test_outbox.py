@@ -171,3 +171,31 @@ def test_the_sweep_tells_publishers_as_the_services_do(tenant, plan, publisher):
     assert sent(by_sweep)[0] == "Renew"
     assert Operation.objects.filter(subscription=quiet, action="Renew").exists()
     assert not WebhookEvent.objects.filter(subscription=quiet).exists()  # no webhook URL
+
+
+def test_a_batch_webhook_waiting_in_line_gets_its_body_at_the_next_sweep(tenant, plan):
+    """Its subscription as it was seconds after the change: a renewal notice sent hours
+    later, once an earlier event is done at last, doesn't describe a later cancel."""
+    began = datetime.datetime(2027, 1, 10, 9, tzinfo=UTC)
+    sub = services.subscription_activate(
+        subscription=SubscriptionFactory(
+            billing_profile=BillingProfileFactory(tenant=tenant), plan=plan
+        ),
+        actor=SYSTEM,
+        now=began,
+    )
+    services.subscription_suspend(subscription=sub, actor=SYSTEM, now=began)  # undelivered
+    later = began + datetime.timedelta(days=1)
+    services.subscription_reinstate(subscription=sub, actor=SYSTEM, now=later)
+    renewed_at = datetime.datetime(2027, 2, 10, 0, 15, tzinfo=UTC)
+    sweep.sweep_chunk(datetime.date(2027, 2, 10), sub.pk, sub.pk, now=renewed_at)
+    renew = WebhookEvent.objects.get(subscription=sub, action="Renew")
+    assert renew.body == ""
+    due = {pk for pk, _ in webhooks_due(now=renewed_at)}
+    assert renew.pk not in due  # in line behind the Suspend
+    renew.refresh_from_db()
+    assert body(renew)["subscription"]["saasSubscriptionStatus"] == "Subscribed"
+    services.subscription_cancel(subscription=sub, actor=SYSTEM, now=renewed_at)
+    webhooks_due(now=renewed_at)
+    renew.refresh_from_db()
+    assert body(renew)["subscription"]["saasSubscriptionStatus"] == "Subscribed"  # kept
