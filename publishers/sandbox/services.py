@@ -82,11 +82,16 @@ def webhook_receive(
     received = received_record(
         publisher=publisher, webhook_id=webhook_id, body=body, payload=payload
     )
-    if received is None:
-        return 200, "received before: nothing done again"
+    again = received is None
+    if again:  # sent again: its first answer may not have arrived, or the PATCH failed
+        received = SandboxReceived.objects.get(publisher=publisher, webhook_id=webhook_id)
+        if not waits_for_answer(received):
+            return 200, "received before: nothing done again"
     status, outcome = 200, "noted"
     if waits_for_answer(received):
         status, outcome = _answer(publisher, received, payload)
+    if again:
+        outcome = f"received again: {outcome}"
     received.outcome = outcome[:500]
     received.save(update_fields=["outcome"])
     return status, outcome

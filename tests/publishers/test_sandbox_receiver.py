@@ -151,10 +151,22 @@ def test_a_webhook_received_twice_is_recorded_and_answered_once(ledger):
     first, again = deliver(change), deliver(change)
     assert first.status_code == again.status_code == 200
     assert first.json()["outcome"] == "accepted"
-    assert again.json()["outcome"] == "received before: nothing done again"
-    [received] = SandboxReceived.objects.all()
-    assert received.outcome == "accepted"  # not the 400 a second PATCH would have had
-    assert status_of(change) == OperationStatus.SUCCEEDED
+    assert again.json()["outcome"] == "received again: already Succeeded: nothing to answer"
+    assert SandboxReceived.objects.count() == 1
+    assert status_of(change) == OperationStatus.SUCCEEDED  # PATCHed once: no 409 after
+    notice = body_of(change).replace("InProgress", "Succeeded")  # one that asks nothing
+    deliver(body=notice, webhook_id="n")
+    again = deliver(body=notice, webhook_id="n").json()["outcome"]
+    assert again == "received before: nothing done again"
+
+
+def test_a_refusal_sent_again_is_refused_again(ledger):
+    """Its first 400 may never have reached the marketplace: the retry must not read as a
+    yes (a 200, then silence, would accept the change)."""
+    switch(Answer.REFUSE)
+    change = waiting_change(ledger)
+    assert deliver(change).status_code == deliver(change).status_code == 400
+    assert status_of(change) == OperationStatus.IN_PROGRESS
 
 
 def test_accept_makes_the_waiting_change_succeed_through_the_api(ledger):
