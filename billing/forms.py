@@ -8,7 +8,7 @@ from portal.models import Membership, Role
 from portal.regions import REGIONS, TAX_ID, InvalidTaxId, Region, validate_tax_id
 from portal.text import validate_email_address
 
-from .models import BillingProfile, PaymentMethod, ProfileRole
+from .models import ISSUED, BillingProfile, InvoiceStatus, PaymentMethod, ProfileRole
 
 MAX_INVOICE_EMAILS = 10
 # Countries whose addresses need a state or province.
@@ -219,3 +219,34 @@ class RoleGrantForm(CleanInputMixin, forms.Form):
             ("", "Choose a person"),
             *((m.user_id, m.user.get_full_name() + f" ({m.user.email})") for m in members),
         ]
+
+
+class InvoiceFilterForm(forms.Form):
+    """Bills & payments: invoices issued between two dates, in a status, of a profile."""
+
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    status = forms.ChoiceField(required=False, label="Status")
+    billing_profile = forms.ChoiceField(
+        required=False, label="Billing profile", choices=[("", "All billing profiles")]
+    )
+
+    def __init__(self, *args, profiles=(), **kwargs):
+        """`profiles`: the (uuid, name) pairs to choose from."""
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [
+            ("", "Any status"),
+            *[(value, label) for value, label in InvoiceStatus.choices if value in ISSUED],
+        ]
+        self.fields["billing_profile"].choices += [(str(uuid), name) for uuid, name in profiles]
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data

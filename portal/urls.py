@@ -73,6 +73,7 @@ urlpatterns = [
     path("t/<slug:tenant_slug>/", include((tenant_patterns, "portal"))),
     path("t/<slug:tenant_slug>/marketplace/", include("publishers.urls")),
     path("t/<slug:tenant_slug>/billing/accounts/", include("billing.urls")),
+    path("t/<slug:tenant_slug>/billing/bills/", include("billing.invoice_urls")),
     path("t/<slug:tenant_slug>/billing/products/", include("subscriptions.urls")),
     path("t/<slug:tenant_slug>/billing/proposals/", include("subscriptions.proposal_urls")),
     path("t/<slug:tenant_slug>/billing/renewals/", include("subscriptions.renewal_urls")),

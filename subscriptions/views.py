@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import F
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -149,7 +150,12 @@ def subscription_detail(request, subscription_uuid):
         "events": events.select_related("actor_user", "actor_partner").order_by(
             "-created_at", "-pk"
         ),
-        "charges": charges.select_related("billing_profile").order_by("-created_at", "-pk"),
+        "charges": charges.select_related("billing_profile")
+        .annotate(
+            invoice_uuid=F("invoice_line__invoice__uuid"),
+            invoice_number=F("invoice_line__invoice__number"),
+        )
+        .order_by("-created_at", "-pk"),
         "buy_again": buy_again,
         "buy_again_refusal": not_again,
     }

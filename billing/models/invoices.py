@@ -168,6 +168,26 @@ class Invoice(models.Model):
         return self.kind == InvoiceKind.CREDIT_NOTE
 
     @property
+    def status_tone(self) -> str:
+        """The status's colour class beside its word ("status-ok")."""
+        return {
+            InvoiceStatus.DRAFT: "status-off",
+            InvoiceStatus.OPEN: "status-info",
+            InvoiceStatus.PAID: "status-ok",
+            InvoiceStatus.VOID: "status-off",
+            InvoiceStatus.UNCOLLECTIBLE: "status-warn",
+        }[self.status]
+
+    @property
+    def status_words(self) -> str:
+        """The status as the customer reads it: a credit note is "Applied", not "Paid"."""
+        if self.is_credit_note:
+            return {InvoiceStatus.OPEN: "Credit due", InvoiceStatus.PAID: "Applied"}.get(
+                self.status, self.get_status_display()
+            )
+        return self.get_status_display()
+
+    @property
     def period_last_day(self) -> datetime.date:
         return self.period_end - datetime.timedelta(days=1)
 

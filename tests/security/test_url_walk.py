@@ -16,7 +16,8 @@ import pytest
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from billing.models import BillingProfileRole
+from billing.models import BillingProfileRole, Invoice
+from billing.services import charge_create, invoice_profiles
 from portal.audit import Actor
 from portal.models import Invitation, Membership, Role
 from portal.regions import CURRENCIES
@@ -151,6 +152,29 @@ def proposal(tenant):
     return made
 
 
+def invoice(tenant):
+    """An issued invoice of the sample profile, billing the sample subscription's charge
+    (the same one each time)."""
+    existing = Invoice.objects.filter(tenant=tenant).first()
+    if existing is not None:
+        return existing
+    sample = subscription(tenant)
+    charge_create(
+        profile=sample.billing_profile,
+        subscription_uuid=sample.uuid,
+        plan=sample.plan,
+        kind="purchase",
+        description="Sample purchase",
+        unit_amount=500,
+        amount=500,
+        period_start=datetime.date(2026, 11, 1),
+        period_end=datetime.date(2026, 12, 1),
+        at=datetime.datetime(2026, 11, 1, tzinfo=datetime.UTC),
+    )
+    invoice_profiles([sample.billing_profile_id], day=datetime.date(2026, 12, 1))
+    return Invoice.objects.get(tenant=tenant)
+
+
 def invitation(tenant):
     """A pending invitation of the tenant (the same one each time)."""
     existing = Invitation.objects.filter(tenant=tenant).first()
@@ -172,6 +196,7 @@ SAMPLE_VALUES = {
     "rest": lambda tenant: "saas/nowhere",
     "operation_id": lambda tenant: operation(tenant).uuid,
     "proposal_uuid": lambda tenant: proposal(tenant).uuid,
+    "invoice_uuid": lambda tenant: invoice(tenant).uuid,
     "uidb64": lambda tenant: "MQ",
     "token": lambda tenant: "set-password",
     "app_label": lambda tenant: "portal",

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import invoice_views as views
+
+app_name = "bills"
+
+invoice = "invoices/<uuid:invoice_uuid>/"
+
+urlpatterns = [
+    path("", views.invoice_list, name="list"),
+    path("invoices.csv", views.invoice_list_csv, name="list_csv"),
+    path(invoice, views.invoice_detail, name="detail"),
+    path(f"{invoice}lines.csv", views.invoice_csv, name="csv"),
+]

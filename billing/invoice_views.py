@@ -1,0 +1,98 @@
+"""Billing > Bills & payments: the invoices and credit notes of the profiles a member may
+see, each with its lines, as a page and as CSV."""
+
+from django.db.models import Count, Sum
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from portal.exports import csv_response
+from portal.pagination import page_of_ids
+
+from . import permissions
+from .exports import invoice_csv_rows
+from .forms import InvoiceFilterForm
+from .models import BillingProfile, Invoice
+
+PAGE_SIZE = 25
+
+
+def access_invoice(request, invoice_uuid) -> Invoice:
+    """An issued invoice or credit note of a profile of the tenant the caller may see (else
+    404)."""
+    invoices = Invoice.objects.visible_to(request.membership).select_related(
+        "billing_profile", "corrects"
+    )
+    return get_object_or_404(invoices, uuid=invoice_uuid)
+
+
+def _filtered(request):
+    if not permissions.can_view_billing_profiles(request.membership):
+        raise Http404("No invoices to show.")
+    profiles = BillingProfile.objects.visible_to(request.membership).order_by("name")
+    form = InvoiceFilterForm(request.GET, profiles=profiles.values_list("uuid", "name"))
+    invoices = Invoice.objects.visible_to(request.membership)
+    if not form.is_valid():
+        return form, invoices.none()
+    data = form.cleaned_data
+    if data["date_from"]:
+        invoices = invoices.filter(issue_date__gte=data["date_from"])
+    if data["date_to"]:
+        invoices = invoices.filter(issue_date__lte=data["date_to"])
+    if data["status"]:
+        invoices = invoices.filter(status=data["status"])
+    if data["billing_profile"]:
+        invoices = invoices.filter(billing_profile__uuid=data["billing_profile"])
+    return form, invoices.order_by("-issue_date", "-pk")
+
+
+@require_GET
+def invoice_list(request):
+    form, invoices = _filtered(request)
+    page = page_of_ids(invoices, request.GET.get("page"), PAGE_SIZE)
+    page.object_list = list(
+        Invoice.objects.filter(pk__in=page.object_list)
+        .select_related("billing_profile")
+        .order_by("-issue_date", "-pk")
+    )
+    totals = (
+        invoices.order_by("currency")
+        .values("currency")
+        .annotate(total=Sum("total"), due=Sum("amount_due"), count=Count("pk"))
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "totals": totals,
+        "query": query.urlencode(),
+        "partial": bool(request.htmx and request.htmx.target == "results"),
+        "filtered": any(form.data.get(name) for name in form.fields),
+    }
+    template = "billing/invoice_list.html"
+    return render(request, f"{template}#results" if context["partial"] else template, context)
+
+
+@require_GET
+def invoice_detail(request, invoice_uuid):
+    invoice = access_invoice(request, invoice_uuid)
+    context = {
+        "invoice": invoice,
+        "lines": invoice.lines.all(),
+        "credit_notes": Invoice.objects.visible_to(request.membership).filter(corrects=invoice),
+    }
+    return render(request, "billing/invoice_detail.html", context)
+
+
+@require_GET
+def invoice_csv(request, invoice_uuid):
+    invoice = access_invoice(request, invoice_uuid)
+    return csv_response(invoice_csv_rows([invoice]), f"{invoice.number}.csv")
+
+
+@require_GET
+def invoice_list_csv(request):
+    """The lines of every invoice the filters select, as one CSV."""
+    _form, invoices = _filtered(request)
+    return csv_response(invoice_csv_rows(invoices), "invoices.csv")
