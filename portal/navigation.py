@@ -1,7 +1,9 @@
 """The tenant area's left navigation.
 
 Each app lists its own entries in a `navigation.py` module (`ITEMS`); an entry shows only to
-those its permission function lets through, so a section appears once it exists.
+those its permission function lets through, so a section appears once it exists. A module
+may also have a `landing`: a function of the membership giving the URL name of the page the
+tenant's home sends that member to (finance staff to Bills & payments), or None.
 """
 
 from dataclasses import dataclass
@@ -43,6 +45,27 @@ def all_items() -> tuple[NavItem, ...]:
             continue
         found.extend(getattr(module, "ITEMS", []))
     return tuple(found)
+
+
+@cache
+def _landings() -> tuple:
+    found = []
+    for config in apps.get_app_configs():
+        try:
+            module = import_module(f"{config.name}.navigation")
+        except ModuleNotFoundError:
+            continue
+        if hasattr(module, "landing"):
+            found.append(module.landing)
+    return tuple(found)
+
+
+def landing_for(membership) -> str | None:
+    """The URL name of the page the member's tenant home sends them to, if an app has one."""
+    for landing in _landings():
+        if name := landing(membership):
+            return name
+    return None
 
 
 def navigation_for(request) -> list[dict]:

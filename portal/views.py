@@ -14,6 +14,7 @@ from .audit import Actor, audit_csv_rows
 from .exports import csv_response
 from .forms import AuditFilterForm, MemberAddForm, MemberRoleForm
 from .models import AuditEvent, Invitation, Membership, Tenant
+from .navigation import landing_for
 
 
 def require(permission, request, obj=None):
@@ -58,7 +59,10 @@ def start(request):
     tenants = list(Tenant.objects.visible_to(request.user))
     invitations = pending_invitations(request.user)
     if len(tenants) == 1 and not invitations:
-        return redirect("portal:home", tenant_slug=tenants[0].slug)
+        (tenant,) = tenants
+        membership = Membership.objects.filter(tenant=tenant, user=request.user).first()
+        landing = landing_for(membership) if membership is not None else None
+        return redirect(landing or "portal:home", tenant_slug=tenant.slug)
     context = {"tenants": tenants, "invitations": invitations}
     return render(request, "portal/tenant_picker.html", context)
 

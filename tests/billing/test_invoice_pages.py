@@ -199,3 +199,10 @@ def test_the_app_page_links_each_charge_to_the_invoice_that_billed_it(login, adm
     invoice = profile.invoices.get()
     html = login(admin).get(page).content.decode()
     assert f'href="/t/contoso/billing/bills/invoices/{invoice.uuid}/">{invoice.number}</a>' in html
+
+
+def test_finance_staff_land_on_bills_and_payments(client, member, admin, books):
+    client.force_login(member)
+    assert client.get("/", follow=False)["Location"] == LIST
+    client.force_login(admin)
+    assert client.get("/", follow=False)["Location"] == "/t/contoso/"
