@@ -35,6 +35,7 @@ $(BIN)/.installed: requirements-dev.lock
 install: $(BIN)/.installed
 
 demo: install
+	scripts/ensure-pdf-deps
 	$(STRIPE_LOCAL) scripts/localstripe
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --no-input
 	$(DEMO_ENV) $(BIN)/python manage.py seed_demo
@@ -45,6 +46,7 @@ test: install
 	scripts/services
 	$(STRIPE_LOCAL) scripts/localstripe
 	scripts/ensure-chromium
+	scripts/ensure-pdf-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run

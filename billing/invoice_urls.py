@@ -11,4 +11,5 @@ urlpatterns = [
     path("invoices.csv", views.invoice_list_csv, name="list_csv"),
     path(invoice, views.invoice_detail, name="detail"),
     path(f"{invoice}lines.csv", views.invoice_csv, name="csv"),
+    path(f"{invoice}invoice.pdf", views.invoice_pdf, name="pdf"),
 ]

@@ -2,14 +2,14 @@
 see, each with its lines, as a page and as CSV."""
 
 from django.db.models import Count, Sum
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from portal.exports import csv_response
 from portal.pagination import page_of_ids
 
-from . import permissions
+from . import pdf, permissions
 from .exports import invoice_csv_rows
 from .forms import InvoiceFilterForm
 from .models import BillingProfile, Invoice
@@ -21,7 +21,7 @@ def access_invoice(request, invoice_uuid) -> Invoice:
     """An issued invoice or credit note of a profile of the tenant the caller may see (else
     404)."""
     invoices = Invoice.objects.visible_to(request.membership).select_related(
-        "billing_profile", "corrects"
+        "tenant", "billing_profile", "corrects"
     )
     return get_object_or_404(invoices, uuid=invoice_uuid)
 
@@ -83,6 +83,15 @@ def invoice_detail(request, invoice_uuid):
         "credit_notes": Invoice.objects.visible_to(request.membership).filter(corrects=invoice),
     }
     return render(request, "billing/invoice_detail.html", context)
+
+
+@require_GET
+def invoice_pdf(request, invoice_uuid):
+    """The stored PDF (rendered now if it is missing), as a download."""
+    invoice = access_invoice(request, invoice_uuid)
+    response = HttpResponse(pdf.invoice_pdf(invoice), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{invoice.number}.pdf"'
+    return response
 
 
 @require_GET

@@ -35,3 +35,17 @@ def invoicing_chunk(profile_ids: list[int], day: str) -> int:
     documents were issued."""
     summary = invoice_profiles(profile_ids, day=datetime.date.fromisoformat(day))
     return summary.invoices + summary.credit_notes
+
+
+@shared_task(acks_late=True, autoretry_for=(OSError,), retry_backoff=5, max_retries=5)
+def render_invoice_pdf(invoice_id: int) -> bool:
+    """Render and store an issued invoice's PDF, unless it is stored already."""
+    from .models import Invoice
+    from .pdf import invoice_pdf_store, stored_pdf
+
+    invoice = Invoice.objects.issued().select_related("tenant", "corrects").filter(pk=invoice_id)
+    invoice = invoice.first()
+    if invoice is None or stored_pdf(invoice) is not None:
+        return False
+    invoice_pdf_store(invoice)
+    return True

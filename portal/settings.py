@@ -406,5 +406,8 @@ LOGGING = {
         "axes": {"level": "WARNING"},
         "stripe": {"level": "WARNING"},
         "httpx": {"level": "WARNING"},
+        # WeasyPrint tells each step of every invoice PDF it renders at INFO.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

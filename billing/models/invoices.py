@@ -232,5 +232,9 @@ class InvoiceLine(models.Model):
         return self.amount + self.tax
 
     @property
+    def publisher_address_one_line(self) -> str:
+        return ", ".join(self.publisher_address.splitlines())
+
+    @property
     def period_last_day(self) -> datetime.date:
         return self.period_end - datetime.timedelta(days=1)

@@ -18,6 +18,7 @@ against the profile's latest invoice.
 """
 
 import datetime
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -43,6 +44,8 @@ from ..models import (
 )
 from ..models.invoices import SERIES
 from ..tax import TaxTreatment, line_tax, tax_treatment
+
+logger = logging.getLogger(__name__)
 
 CHUNK = 500  # billing profiles per chunk: one transaction, one task
 NET_DAYS = 30  # check/wire invoices are due this many days after issue
@@ -263,6 +266,7 @@ def _issue(documents: list[_Document], period, day: datetime.date) -> None:
             draft.status = InvoiceStatus.PAID if draft.amount_due == 0 else InvoiceStatus.OPEN
     Invoice.objects.bulk_update(drafts, ["number", "status"], batch_size=500)
     _apply_credit_notes([draft for draft in drafts if draft.corrects_id is not None])
+    transaction.on_commit(lambda: _queue_pdfs([draft.pk for draft in drafts]))
     audit_record_many(
         [
             audit_event(
@@ -280,6 +284,20 @@ def _issue(documents: list[_Document], period, day: datetime.date) -> None:
             for draft in drafts
         ]
     )
+
+
+def _queue_pdfs(invoice_ids: list[int]) -> None:
+    """One rendering task per issued document, after the chunk commits (never in the run).
+    A broker that can't be reached leaves them unrendered: the download renders them."""
+    from kombu.exceptions import OperationalError
+
+    from ..tasks import render_invoice_pdf
+
+    try:
+        for invoice_id in invoice_ids:
+            render_invoice_pdf.apply_async((invoice_id,), task_id=f"invoice-pdf-{invoice_id}")
+    except OperationalError as failure:
+        logger.warning("Invoice PDFs not queued (%s): each renders when downloaded.", failure)
 
 
 def _seller() -> dict:
