@@ -8,10 +8,10 @@ the second time (DNS rebinding) gets nowhere.
 addresses through: the sandbox publisher's receiver is on this machine. Nothing else.
 """
 
-import concurrent.futures
 import ipaddress
 import os
 import socket
+import threading
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -60,17 +60,41 @@ def _refused(address) -> bool:
 
 
 RESOLVE_TIMEOUT = 5.0  # seconds a host name may take to resolve
-_resolvers: dict[int, concurrent.futures.ThreadPoolExecutor] = {}
+MAX_STUCK = 32  # lookups a process lets run on past their timeout, at most
+_running = threading.Semaphore(MAX_STUCK)
 
 
-def _resolver() -> concurrent.futures.ThreadPoolExecutor:
-    """Threads that resolve host names, this process's own (a Celery worker forks): the
-    system's resolver takes no timeout, so a name server that doesn't answer holds one of
-    them, not the delivery."""
-    pid = os.getpid()
-    if pid not in _resolvers:
-        _resolvers[pid] = concurrent.futures.ThreadPoolExecutor(4, "webhook-resolver")
-    return _resolvers[pid]
+def _after_fork() -> None:  # a forked worker has none of its parent's lookups running
+    global _running
+    _running = threading.Semaphore(MAX_STUCK)
+
+
+os.register_at_fork(after_in_child=_after_fork)
+
+
+def _resolve(host: str, port: int, timeout: float) -> list:
+    """getaddrinfo, given up after `timeout` seconds (the system's resolver takes none):
+    each lookup in a thread of its own, so a name server that doesn't answer holds its own
+    lookups only, never another host's. UnsafeURL when it can't be had."""
+    if not _running.acquire(blocking=False):
+        raise UnsafeURL(f"The webhook host {host} wasn't looked up: too many lookups hang.")
+    done, outcome = threading.Event(), {}
+
+    def look_up():
+        try:
+            outcome["found"] = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError):
+            outcome["found"] = None
+        finally:
+            _running.release()
+            done.set()
+
+    threading.Thread(target=look_up, name=f"resolve {host}", daemon=True).start()
+    if not done.wait(timeout):
+        raise UnsafeURL(f"The webhook host {host} wasn't found within {timeout:g} seconds.")
+    if not outcome["found"]:
+        raise UnsafeURL(f"The webhook host {host} can't be found.")
+    return outcome["found"]
 
 
 def webhook_target(url: str, *, timeout: float = RESOLVE_TIMEOUT) -> Target:
@@ -89,18 +113,7 @@ def webhook_target(url: str, *, timeout: float = RESOLVE_TIMEOUT) -> Target:
     if parts.username or parts.password:
         raise UnsafeURL("The webhook URL must not carry a user name or password.")
     port = port or (443 if parts.scheme == "https" else 80)
-    try:
-        found = (
-            _resolver()
-            .submit(socket.getaddrinfo, parts.hostname, port, type=socket.SOCK_STREAM)
-            .result(timeout=timeout)
-        )
-    except (OSError, UnicodeError):
-        raise UnsafeURL(f"The webhook host {parts.hostname} can't be found.") from None
-    except concurrent.futures.TimeoutError:
-        raise UnsafeURL(
-            f"The webhook host {parts.hostname} wasn't found within {timeout:g} seconds."
-        ) from None
+    found = _resolve(parts.hostname, port, timeout)
     addresses = [ipaddress.ip_address(entry[4][0].split("%")[0]) for entry in found]
     if not addresses or any(_refused(address) for address in addresses):
         raise UnsafeURL(

@@ -73,11 +73,13 @@ class _Backend(httpcore.SyncBackend):
 
 class _Transport(httpx.HTTPTransport):
     def __init__(self):
-        super().__init__(trust_env=False)
+        context = _shared_ssl_context()
+        super().__init__(verify=context, trust_env=False)
         # httpx takes no network backend: its connection pool, made again as it makes it
-        # (default limits), with ours. tests/publishers/test_webhooks.py holds it to that.
+        # (default limits), with ours. The trickling receivers' tests in
+        # tests/publishers/test_webhooks.py fail if a new httpx stops using it.
         self._pool = httpcore.ConnectionPool(
-            ssl_context=_shared_ssl_context(),
+            ssl_context=context,
             max_connections=httpx.Limits().max_connections,
             max_keepalive_connections=httpx.Limits().max_keepalive_connections,
             keepalive_expiry=httpx.Limits().keepalive_expiry,

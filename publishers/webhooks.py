@@ -394,7 +394,8 @@ def deliver_many(event_ids: list[int], *, now=None) -> dict[int, str]:
                 continue  # its receiver didn't answer just now: not another 15 s on it
             sent.add(event.pk)
             statuses[event.pk] = _attempt(event, until)
-            if statuses[event.pk] == WebhookStatus.PENDING and not event.answered:
+            held = event.claimed_until is None  # settled by this delivery, not another's
+            if statuses[event.pk] == WebhookStatus.PENDING and not event.answered and held:
                 unanswered[event.publisher_id] = event.next_attempt_at
     finally:  # out of time, or an error: those not tried go back, for the sweep
         if untried := [event for event in events if event.pk not in sent]:

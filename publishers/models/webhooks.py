@@ -76,6 +76,12 @@ class WebhookEvent(models.Model):
                 name="webhook_pending_due",
             ),
             models.Index(fields=["subscription", "id"], name="webhook_subscription_order"),
+            # What the sweep renders: written by a batch, no body yet (publishers.webhooks).
+            models.Index(
+                fields=["id"],
+                condition=Q(status="pending", body=""),
+                name="webhook_pending_unrendered",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

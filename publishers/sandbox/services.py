@@ -89,7 +89,7 @@ def webhook_receive(
             return 200, "received before: nothing done again"
     status, outcome = 200, "noted"
     if waits_for_answer(received):
-        status, outcome = _answer(publisher, received, payload)
+        status, outcome = _answer(publisher, received, payload, again=again)
     if again:
         outcome = f"received again: {outcome}"
     received.outcome = outcome[:500]
@@ -97,15 +97,14 @@ def webhook_receive(
     return status, outcome
 
 
-def _answer(publisher: SandboxPublisher, received: SandboxReceived, payload: dict):
+def _answer(publisher: SandboxPublisher, received: SandboxReceived, payload: dict, again=False):
     """(HTTP status, outcome) of answering the change the webhook asks about: the operation
     is read first and, if it still waits, PATCHed, over HTTP, outside any transaction (the
-    record is committed already)."""
+    record is committed already). Refusing or keeping silent reads nothing, but for a
+    webhook received again, whose change may have been answered since."""
     answer = publisher.answer
-    if answer == Answer.SILENT:
-        return 200, "said nothing"
-    if answer == Answer.REFUSE:
-        return 400, "refused 400"
+    if answer in (Answer.SILENT, Answer.REFUSE) and not again:
+        return (200, "said nothing") if answer == Answer.SILENT else (400, "refused 400")
     plan_id = payload.get("planId")
     quantity = payload.get("quantity")
     client = client_of(publisher)
@@ -114,6 +113,10 @@ def _answer(publisher: SandboxPublisher, received: SandboxReceived, payload: dic
         now = client.operation(received.subscription_id, received.operation_id)["status"]
         if now != "InProgress":
             return 200, f"already {now}: nothing to answer"
+        if answer == Answer.SILENT:
+            return 200, "said nothing"
+        if answer == Answer.REFUSE:
+            return 400, "refused 400"
         client.update_operation(
             received.subscription_id,
             received.operation_id,

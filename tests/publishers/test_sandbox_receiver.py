@@ -169,6 +169,16 @@ def test_a_refusal_sent_again_is_refused_again(ledger):
     assert status_of(change) == OperationStatus.IN_PROGRESS
 
 
+def test_a_change_accepted_then_sent_again_is_not_refused_after(ledger):
+    """Its 200 was lost; meanwhile the switch was turned to refuse: the retry finds the
+    change settled and says so, rather than a 400 that would read as a no."""
+    change = waiting_change(ledger)
+    assert deliver(change).json()["outcome"] == "accepted"
+    switch(Answer.REFUSE)
+    again = deliver(change)
+    assert again.status_code == 200 and "already Succeeded" in again.json()["outcome"]
+
+
 def test_accept_makes_the_waiting_change_succeed_through_the_api(ledger):
     change = waiting_change(ledger)
     answer = deliver(change)

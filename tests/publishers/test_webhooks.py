@@ -354,7 +354,8 @@ def test_an_answer_whose_body_trickles_counts_by_its_status(sub, receiver, monke
     assert webhooks.deliver(event.pk) == WebhookStatus.PENDING
     (attempt,) = event.attempts.all()
     assert (attempt.status_code, attempt.error) == (500, "")
-    assert attempt.response_excerpt in "answered 500" and attempt.latency_ms < 1_500
+    assert attempt.response_excerpt and attempt.response_excerpt in "answered 500"
+    assert attempt.latency_ms < 1_500
 
 
 def test_settling_an_event_sends_the_next_of_its_subscription_at_once(
@@ -446,6 +447,39 @@ def test_loopback_is_allowed_only_by_its_setting(publisher, settings, receiver):
     settings.WEBHOOK_ALLOW_LOOPBACK = False
     with pytest.raises(ValidationError):
         publisher.full_clean()
+
+
+def test_a_name_server_that_does_not_answer_holds_its_own_lookups_only(monkeypatch, settings):
+    """The system's resolver is made to hang for one name, as a name server that never
+    answers does: its lookups give up after their timeout, other names still resolve, and
+    past MAX_STUCK hung lookups the next is refused at once instead of piling up."""
+    import socket
+    import threading
+
+    from publishers.addresses import MAX_STUCK, UnsafeURL, webhook_target
+
+    settings.WEBHOOK_ALLOW_LOOPBACK = True
+    answer, real = threading.Event(), socket.getaddrinfo
+
+    def resolver(host, *args, **kwargs):
+        if host == "hangs.example":
+            answer.wait(30)
+        return real("127.0.0.1" if host == "hangs.example" else host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    try:
+        with pytest.raises(UnsafeURL, match=r"wasn.t found within 0\.2 seconds"):
+            webhook_target("http://hangs.example/hooks", timeout=0.2)
+        for _ in range(MAX_STUCK - 2):
+            with pytest.raises(UnsafeURL, match="within"):
+                webhook_target("http://hangs.example/hooks", timeout=0.01)
+        assert webhook_target("http://localhost:9/hooks").address in ("127.0.0.1", "::1")
+        with pytest.raises(UnsafeURL, match="within"):
+            webhook_target("http://hangs.example/hooks", timeout=0.01)  # the 32nd
+        with pytest.raises(UnsafeURL, match="too many lookups hang"):
+            webhook_target("http://localhost:9/hooks")
+    finally:
+        answer.set()
 
 
 def test_the_command_lists_and_replays(sub, publisher, receiver):
