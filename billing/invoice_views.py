@@ -1,7 +1,7 @@
 """Billing > Bills & payments: the invoices and credit notes of the profiles a member may
 see, each with its lines, as a page and as CSV."""
 
-from django.db.models import Count, Sum
+from django.db.models import Case, Count, F, Sum, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
@@ -12,7 +12,7 @@ from portal.pagination import page_of_ids
 from . import pdf, permissions
 from .exports import invoice_csv_rows
 from .forms import InvoiceFilterForm
-from .models import BillingProfile, Invoice
+from .models import BillingProfile, Invoice, InvoiceKind
 
 PAGE_SIZE = 25
 
@@ -55,10 +55,12 @@ def invoice_list(request):
         .select_related("billing_profile")
         .order_by("-issue_date", "-pk")
     )
+    # What is due: the invoices' amounts due, less the credit notes' credit not yet given.
+    owed = Case(When(kind=InvoiceKind.CREDIT_NOTE, then=-F("amount_due")), default=F("amount_due"))
     totals = (
         invoices.order_by("currency")
         .values("currency")
-        .annotate(total=Sum("total"), due=Sum("amount_due"), count=Count("pk"))
+        .annotate(total=Sum("total"), due=Sum(owed), count=Count("pk"))
     )
     query = request.GET.copy()
     query.pop("page", None)

@@ -56,6 +56,7 @@ class Command(DemoCommand):
         # Billing profiles, with the demo card saved at the local Stripe server.
         call_command("seed_billing_demo", "--force", stdout=self.stdout)
         call_command("seed_subscriptions_demo", "--force", stdout=self.stdout)
+        call_command("seed_invoices_demo", "--force", stdout=self.stdout)
         # The sandbox publisher plays the catalog's publishers: their landing pages and its
         # API secrets, every run (PORTAL_BASE_URL may have changed).
         call_command("seed_sandbox_publishers", "--force", stdout=self.stdout)
