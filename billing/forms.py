@@ -250,3 +250,27 @@ class InvoiceFilterForm(forms.Form):
         if start and end and start > end:
             self.add_error("date_to", "The end date is before the start date.")
         return data
+
+
+class InvoiceExportForm(forms.Form):
+    """A zip of a profile's invoices issued in a period: one of the profiles the member may
+    see, both dates, the end not before the start."""
+
+    billing_profile = forms.ChoiceField(label="Billing profile")
+    date_from = forms.DateField(label="Issued from", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="to", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, profiles=(), **kwargs):
+        """`profiles`: the (uuid, name) pairs to choose from."""
+        super().__init__(*args, **kwargs)
+        self.fields["billing_profile"].choices = [(str(uuid), name) for uuid, name in profiles]
+        self.prefix = "export"
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        if start and end and (end - start).days > 366 * 3:
+            self.add_error("date_to", "Export at most three years at a time.")
+        return data

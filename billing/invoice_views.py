@@ -1,18 +1,20 @@
 """Billing > Bills & payments: the invoices and credit notes of the profiles a member may
 see, each with its lines, as a page and as CSV."""
 
+from django.core.files.storage import default_storage
 from django.db.models import Case, Count, F, Sum, When
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
 
 from portal.exports import csv_response
 from portal.pagination import page_of_ids
 
 from . import pdf, permissions
 from .exports import invoice_csv_rows
-from .forms import InvoiceFilterForm
-from .models import BillingProfile, Invoice, InvoiceKind
+from .forms import InvoiceExportForm, InvoiceFilterForm
+from .models import BillingProfile, ExportStatus, Invoice, InvoiceExport, InvoiceKind
+from .services import invoice_export_request
 
 PAGE_SIZE = 25
 
@@ -26,10 +28,20 @@ def access_invoice(request, invoice_uuid) -> Invoice:
     return get_object_or_404(invoices, uuid=invoice_uuid)
 
 
-def _filtered(request):
+def _profiles(request):
     if not permissions.can_view_billing_profiles(request.membership):
         raise Http404("No invoices to show.")
-    profiles = BillingProfile.objects.visible_to(request.membership).order_by("name")
+    return BillingProfile.objects.visible_to(request.membership).order_by("name")
+
+
+def access_export(request, export_uuid) -> InvoiceExport:
+    """An export of a profile of the tenant the caller may see (else 404)."""
+    exports = InvoiceExport.objects.visible_to(request.membership).select_related("billing_profile")
+    return get_object_or_404(exports, uuid=export_uuid)
+
+
+def _filtered(request):
+    profiles = _profiles(request)
     form = InvoiceFilterForm(request.GET, profiles=profiles.values_list("uuid", "name"))
     invoices = Invoice.objects.visible_to(request.membership)
     if not form.is_valid():
@@ -46,8 +58,7 @@ def _filtered(request):
     return form, invoices.order_by("-issue_date", "-pk")
 
 
-@require_GET
-def invoice_list(request):
+def _list_context(request, export_form=None) -> dict:
     form, invoices = _filtered(request)
     page = page_of_ids(invoices, request.GET.get("page"), PAGE_SIZE)
     page.object_list = list(
@@ -64,14 +75,21 @@ def invoice_list(request):
     )
     query = request.GET.copy()
     query.pop("page", None)
-    context = {
+    profiles = _profiles(request).values_list("uuid", "name")
+    return {
         "form": form,
         "page": page,
         "totals": totals,
         "query": query.urlencode(),
         "partial": bool(request.htmx and request.htmx.target == "results"),
         "filtered": any(form.data.get(name) for name in form.fields),
+        "export_form": export_form or InvoiceExportForm(profiles=profiles),
     }
+
+
+@require_GET
+def invoice_list(request):
+    context = _list_context(request)
     template = "billing/invoice_list.html"
     return render(request, f"{template}#results" if context["partial"] else template, context)
 
@@ -107,3 +125,40 @@ def invoice_list_csv(request):
     """The lines of every invoice the filters select, as one CSV."""
     _form, invoices = _filtered(request)
     return csv_response(invoice_csv_rows(invoices), "invoices.csv")
+
+
+@require_http_methods(["POST"])
+def invoice_export_create(request):
+    """Ask for a zip of a profile's invoices of a period; its page shows it being built."""
+    profiles = _profiles(request)
+    form = InvoiceExportForm(request.POST, profiles=profiles.values_list("uuid", "name"))
+    if not form.is_valid():  # the list again, the form with its errors: nothing asked for
+        context = _list_context(request, export_form=form)
+        return render(request, "billing/invoice_list.html", context, status=400)
+    data = form.cleaned_data
+    profile = profiles.get(uuid=data["billing_profile"])
+    export = invoice_export_request(
+        profile=profile, date_from=data["date_from"], date_to=data["date_to"], user=request.user
+    )
+    return redirect("bills:export", tenant_slug=request.tenant.slug, export_uuid=export.uuid)
+
+
+@require_GET
+def invoice_export(request, export_uuid):
+    """An export's progress; once built, its download link. htmx asks again every second
+    while it is being built."""
+    export = access_export(request, export_uuid)
+    template = "billing/invoice_export.html"
+    if request.htmx and request.htmx.target == "progress":
+        template += "#progress"
+    return render(request, template, {"export": export})
+
+
+@require_GET
+def invoice_export_download(request, export_uuid):
+    export = access_export(request, export_uuid)
+    if export.status != ExportStatus.DONE or not default_storage.exists(export.file):
+        raise Http404("This export isn't ready.")
+    return FileResponse(
+        default_storage.open(export.file, "rb"), as_attachment=True, filename=export.filename
+    )

@@ -49,3 +49,11 @@ def render_invoice_pdf(invoice_id: int) -> bool:
         return False
     invoice_pdf_store(invoice)
     return True
+
+
+@shared_task(acks_late=True)
+def build_invoice_export(export_id: int) -> bool:
+    """Build an export of a profile's invoices (its zip of PDFs and CSV), if it still waits."""
+    from .services.exports import invoice_export_build
+
+    return invoice_export_build(export_id)

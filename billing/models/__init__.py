@@ -1,7 +1,9 @@
 """The billing app's data: billing profiles and their roles (`profiles.py`), charges
-(`charges.py`), and invoices and credit notes (`invoices.py`)."""
+(`charges.py`), invoices and credit notes (`invoices.py`), and their exports
+(`exports.py`)."""
 
 from .charges import CREDIT_KINDS, SIGNED_KINDS, Charge, ChargeKind, ChargeQuerySet
+from .exports import ExportStatus, InvoiceExport, InvoiceExportQuerySet
 from .invoices import (
     ISSUED,
     SERIES,
@@ -37,8 +39,11 @@ __all__ = [
     "Charge",
     "ChargeKind",
     "ChargeQuerySet",
+    "ExportStatus",
     "Invoice",
     "InvoiceCounter",
+    "InvoiceExport",
+    "InvoiceExportQuerySet",
     "InvoiceKind",
     "InvoiceLine",
     "InvoiceQuerySet",

@@ -18,6 +18,7 @@ from .cards import (
 )
 from .charges import charge_create, charges_create_many, credit_create
 from .events import stripe_event_handle
+from .exports import invoice_export_build, invoice_export_request
 from .invoices import (
     RunSummary,
     invoice_profiles,
@@ -58,6 +59,8 @@ __all__ = [
     "charge_create",
     "charges_create_many",
     "credit_create",
+    "invoice_export_build",
+    "invoice_export_request",
     "invoice_profiles",
     "invoicing_chunks",
     "invoicing_period",

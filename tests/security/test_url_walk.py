@@ -14,9 +14,11 @@ import re
 
 import pytest
 from django.apps import apps
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from billing.models import BillingProfileRole, Invoice
+from billing.models import BillingProfileRole, Invoice, InvoiceExport
 from billing.services import charge_create, invoice_profiles
 from portal.audit import Actor
 from portal.models import Invitation, Membership, Role
@@ -175,6 +177,24 @@ def invoice(tenant):
     return Invoice.objects.get(tenant=tenant)
 
 
+def invoice_export(tenant):
+    """An export of the sample profile's invoices (the same one each time)."""
+    existing = InvoiceExport.objects.filter(tenant=tenant).first()
+    if existing is not None:
+        return existing
+    path = f"exports/{tenant.slug}/url-walk-sample.zip"  # built: its download is there
+    if not default_storage.exists(path):
+        default_storage.save(path, ContentFile(b"PK\x05\x06" + bytes(18)))  # an empty zip
+    return InvoiceExport.objects.create(
+        tenant=tenant,
+        billing_profile=profile_role(tenant).profile,
+        date_from=datetime.date(2026, 1, 1),
+        date_to=datetime.date(2026, 12, 31),
+        status="done",
+        file=path,
+    )
+
+
 def invitation(tenant):
     """A pending invitation of the tenant (the same one each time)."""
     existing = Invitation.objects.filter(tenant=tenant).first()
@@ -197,6 +217,7 @@ SAMPLE_VALUES = {
     "operation_id": lambda tenant: operation(tenant).uuid,
     "proposal_uuid": lambda tenant: proposal(tenant).uuid,
     "invoice_uuid": lambda tenant: invoice(tenant).uuid,
+    "export_uuid": lambda tenant: invoice_export(tenant).uuid,
     "uidb64": lambda tenant: "MQ",
     "token": lambda tenant: "set-password",
     "app_label": lambda tenant: "portal",
