@@ -258,7 +258,7 @@ class InvoiceExportForm(forms.Form):
 
     billing_profile = forms.ChoiceField(label="Billing profile")
     date_from = forms.DateField(label="Issued from", widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="to", widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="Issued to", widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, profiles=(), **kwargs):
         """`profiles`: the (uuid, name) pairs to choose from."""
