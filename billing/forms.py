@@ -3,7 +3,7 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 
-from portal.forms import CleanInputMixin
+from portal.forms import CleanInputMixin, DateRangeMixin
 from portal.models import Membership, Role
 from portal.regions import REGIONS, TAX_ID, InvalidTaxId, Region, validate_tax_id
 from portal.text import validate_email_address
@@ -221,7 +221,7 @@ class RoleGrantForm(CleanInputMixin, forms.Form):
         ]
 
 
-class InvoiceFilterForm(forms.Form):
+class InvoiceFilterForm(DateRangeMixin, forms.Form):
     """Bills & payments: invoices issued between two dates, in a status, of a profile."""
 
     date_from = forms.DateField(
@@ -244,15 +244,8 @@ class InvoiceFilterForm(forms.Form):
         ]
         self.fields["billing_profile"].choices += [(str(uuid), name) for uuid, name in profiles]
 
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            self.add_error("date_to", "The end date is before the start date.")
-        return data
 
-
-class InvoiceExportForm(forms.Form):
+class InvoiceExportForm(DateRangeMixin, forms.Form):
     """A zip of a profile's invoices issued in a period: one of the profiles the member may
     see, both dates, the end not before the start."""
 
@@ -269,8 +262,6 @@ class InvoiceExportForm(forms.Form):
     def clean(self):
         data = super().clean()
         start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            self.add_error("date_to", "The end date is before the start date.")
         if start and end and (end - start).days > 366 * 3:
             self.add_error("date_to", "Export at most three years at a time.")
         return data

@@ -146,7 +146,18 @@ class MemberRoleForm(CleanInputMixin, forms.Form):
         return f"{membership.uuid}-role"
 
 
-class AuditFilterForm(CleanInputMixin, forms.Form):
+class DateRangeMixin:
+    """A form with `date_from` and `date_to`: the end is not before the start."""
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        return data
+
+
+class AuditFilterForm(DateRangeMixin, CleanInputMixin, forms.Form):
     actor = forms.CharField(required=False, label="Actor", max_length=EMAIL_MAX_LENGTH)
     verb = forms.ChoiceField(required=False, label="Action")
     date_from = forms.DateField(
@@ -166,10 +177,3 @@ class AuditFilterForm(CleanInputMixin, forms.Form):
         )
         actions = sorted(((v, action_words(v)) for v in verbs), key=lambda choice: choice[1])
         self.fields["verb"].choices = [("", "All actions"), *actions]
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("date_from"), data.get("date_to")
-        if start and end and start > end:
-            self.add_error("date_to", "The end date is before the start date.")
-        return data

@@ -36,28 +36,23 @@ ITEMS = [
 
 
 @cache
+def _modules() -> tuple:
+    """Every app's `navigation` module."""
+    found = []
+    for config in apps.get_app_configs():
+        try:
+            found.append(import_module(f"{config.name}.navigation"))
+        except ModuleNotFoundError:
+            continue
+    return tuple(found)
+
+
 def all_items() -> tuple[NavItem, ...]:
-    found = []
-    for config in apps.get_app_configs():
-        try:
-            module = import_module(f"{config.name}.navigation")
-        except ModuleNotFoundError:
-            continue
-        found.extend(getattr(module, "ITEMS", []))
-    return tuple(found)
+    return tuple(item for module in _modules() for item in getattr(module, "ITEMS", []))
 
 
-@cache
 def _landings() -> tuple:
-    found = []
-    for config in apps.get_app_configs():
-        try:
-            module = import_module(f"{config.name}.navigation")
-        except ModuleNotFoundError:
-            continue
-        if hasattr(module, "landing"):
-            found.append(module.landing)
-    return tuple(found)
+    return tuple(module.landing for module in _modules() if hasattr(module, "landing"))
 
 
 def landing_for(membership) -> str | None:

@@ -162,3 +162,30 @@ def bearer(publisher) -> dict:
     publisher_secret_create(publisher=publisher, actor=Actor.system())
     secret = PublisherSecret.objects.filter(publisher=publisher).latest("created_at")
     return {"Authorization": f"Bearer {token_for(secret)}"}
+
+
+def billed(profile, plan, amount, month, *, kind="purchase", year=2026):
+    """A charge made through the service on the 10th of `month`, then the invoice run of
+    the 1st after it: the profile's invoice for that month (the run's others too)."""
+    import datetime
+    import uuid
+
+    from billing.services import charge_create, invoicing_run
+
+    made = datetime.datetime(year, month, 10, tzinfo=datetime.UTC)
+    charge = charge_create(
+        profile=profile,
+        subscription_uuid=uuid.uuid4(),
+        plan=plan,
+        kind=kind,
+        description=f"{plan.app.name}, {plan.name}: 5 licenses, from {made:%b} 10",
+        quantity=5,
+        unit_amount=abs(amount) // 5,
+        amount=amount,
+        period_start=made.date(),
+        period_end=made.date() + datetime.timedelta(days=30),
+        at=made,
+    )
+    following = datetime.date(year + month // 12, month % 12 + 1, 1)
+    invoicing_run(day=following)
+    return charge

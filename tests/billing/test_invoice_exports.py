@@ -5,14 +5,18 @@ only of a profile the member may see, also when the request is crafted."""
 import csv
 import datetime
 import io
-import uuid
 import zipfile
 
 import pytest
 
 from billing.models import ExportStatus, InvoiceExport, ProfileRole
-from billing.services import charge_create, invoice_export_build, invoicing_run
-from tests.factories import BillingProfileFactory, BillingProfileRoleFactory, PlanFactory
+from billing.services import invoice_export_build
+from tests.factories import (
+    BillingProfileFactory,
+    BillingProfileRoleFactory,
+    PlanFactory,
+    billed,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -32,22 +36,8 @@ def books(tenant, member):
     BillingProfileRoleFactory(profile=hq, user=member, role=ProfileRole.INVOICE_MANAGER)
     plan = PlanFactory(app__name="Ledger Pro")
     for month in (9, 10, 11):
-        for profile in (hq, lab):
-            made = datetime.datetime(2026, month, 10, tzinfo=datetime.UTC)
-            charge_create(
-                profile=profile,
-                subscription_uuid=uuid.uuid4(),
-                plan=plan,
-                kind="purchase",
-                description="Ledger Pro, Team",
-                quantity=5,
-                unit_amount=900,
-                amount=4500,
-                period_start=made.date(),
-                period_end=made.date() + datetime.timedelta(days=30),
-                at=made,
-            )
-        invoicing_run(day=datetime.date(2026, month + 1, 1))
+        billed(hq, plan, 4500, month)
+        billed(lab, plan, 4500, month)
     return hq, lab
 
 

@@ -10,8 +10,13 @@ import uuid
 import pytest
 
 from billing.models import Invoice, ProfileRole
-from billing.services import charge_create, credit_create, invoicing_run
-from tests.factories import BillingProfileFactory, BillingProfileRoleFactory, PlanFactory
+from billing.services import credit_create, invoicing_run
+from tests.factories import (
+    BillingProfileFactory,
+    BillingProfileRoleFactory,
+    PlanFactory,
+    billed,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -23,26 +28,6 @@ def plan():
     return PlanFactory(app__name="Ledger Pro", name="Team", app__publisher__name="Quillfeather")
 
 
-def bill(profile, plan, amount, month, kind="purchase"):
-    """A charge made on the 10th of `month` (2026), invoiced by the run on the 1st after."""
-    made = datetime.datetime(2026, month, 10, tzinfo=datetime.UTC)
-    charge = charge_create(
-        profile=profile,
-        subscription_uuid=uuid.uuid4(),
-        plan=plan,
-        kind=kind,
-        description=f"Ledger Pro, Team: 5 licenses, from {made:%b} 10",
-        quantity=5,
-        unit_amount=amount // 5,
-        amount=amount,
-        period_start=made.date(),
-        period_end=made.date() + datetime.timedelta(days=30),
-        at=made,
-    )
-    invoicing_run(day=datetime.date(2026, month + 1, 1))
-    return charge
-
-
 @pytest.fixture
 def books(tenant, plan, member):
     """Contoso HQ (the finance member is its invoice manager) with invoices for Sep, Oct,
@@ -50,8 +35,8 @@ def books(tenant, plan, member):
     hq = BillingProfileFactory(tenant=tenant, name="Contoso HQ")
     lab = BillingProfileFactory(tenant=tenant, name="Contoso Lab")
     BillingProfileRoleFactory(profile=hq, user=member, role=ProfileRole.INVOICE_MANAGER)
-    bill(hq, plan, 4500, 9)
-    october = bill(hq, plan, 9000, 10)
+    billed(hq, plan, 4500, 9)
+    october = billed(hq, plan, 9000, 10)
     credit_create(
         subscription_uuid=october.subscription_uuid,
         term_end=october.period_end,
@@ -62,8 +47,8 @@ def books(tenant, plan, member):
         period_start=datetime.date(2026, 11, 2),
         at=datetime.datetime(2026, 11, 2, tzinfo=datetime.UTC),
     )
-    bill(hq, plan, 900, 11)
-    bill(lab, plan, 1200, 11)
+    billed(hq, plan, 900, 11)
+    billed(lab, plan, 1200, 11)
     return hq, lab
 
 
@@ -131,14 +116,14 @@ def test_the_list_pages_and_its_queries_do_not_grow(
 ):
     profile = BillingProfileFactory(tenant=tenant)
     for month in range(1, 12):
-        bill(profile, plan, 100 * month, month)
+        billed(profile, plan, 100 * month, month)
     client = login(admin)
     with django_assert_max_num_queries(14):
         first = client.get(LIST)
     assert "Page 1 of" not in first.content.decode()  # 11 invoices: one page of 25
     for month in range(1, 12):
-        bill(BillingProfileFactory(tenant=tenant), plan, 100, month)
-        bill(BillingProfileFactory(tenant=tenant), plan, 100, month)
+        billed(BillingProfileFactory(tenant=tenant), plan, 100, month)
+        billed(BillingProfileFactory(tenant=tenant), plan, 100, month)
     with django_assert_max_num_queries(14):
         second = client.get(LIST, {"page": "2"})
     assert "Page 2 of 2" in second.content.decode()

@@ -1,19 +1,11 @@
-import datetime
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.utils import timezone
 from tqdm import tqdm
 
 from billing.services import invoicing_period, invoicing_run
-from portal.models import Tenant
-
-
-def _day(value: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"--date {value!r} is not a date like 2027-01-01.") from None
+from portal.management.options import day_option, tenant_option
 
 
 class Command(BaseCommand):
@@ -30,12 +22,8 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="count, write nothing")
 
     def handle(self, *args, date, tenant, dry_run, **options):
-        day = _day(date) if date else timezone.now().date()
-        scope = None
-        if tenant:
-            scope = Tenant.objects.filter(slug=tenant).first()
-            if scope is None:
-                raise CommandError(f"No tenant has the slug {tenant!r}.")
+        day = day_option(date, example="2027-01-01") if date else timezone.now().date()
+        scope = tenant_option(tenant) if tenant else None
         bar = None
 
         def progress(done, total):

@@ -1,18 +1,10 @@
-import datetime
 import sys
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from portal.models import Tenant
+from portal.management.options import day_option, tenant_option
 from subscriptions.services.sweep import run_lifecycle
-
-
-def _day(value: str) -> datetime.date:
-    try:
-        return datetime.date.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"--date {value!r} is not a date like 2027-01-31.") from None
 
 
 class Command(BaseCommand):
@@ -27,12 +19,8 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="count, write nothing")
 
     def handle(self, *args, date, tenant, dry_run, **options):
-        day = _day(date) if date else None
-        scope = None
-        if tenant:
-            scope = Tenant.objects.filter(slug=tenant).first()
-            if scope is None:
-                raise CommandError(f"No tenant has the slug {tenant!r}.")
+        day = day_option(date) if date else None
+        scope = tenant_option(tenant) if tenant else None
         bars = {}
         # A bar only in a terminal: a log (cron, CI) gets the summary alone.
         show = sys.stderr.isatty() and not dry_run
