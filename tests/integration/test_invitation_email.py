@@ -9,7 +9,6 @@ from django.db import connection
 
 from portal.models import Role, User
 
-
 SEPARATOR = "-" * 79  # Django's file backend ends each message with it
 
 
