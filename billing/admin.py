@@ -1,6 +1,12 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 
-from .models import BillingProfile, BillingProfileRole, StripeEvent
+from portal.audit import Actor
+
+from .forms import PaymentRecordForm
+from .models import BillingProfile, BillingProfileRole, Invoice, InvoiceLine, Payment, StripeEvent
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -17,11 +23,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class RoleInline(admin.TabularInline):
-    model = BillingProfileRole
-    fields = ["user", "role", "granted_at"]
-    readonly_fields = fields
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -31,6 +37,11 @@ class RoleInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class RoleInline(ReadOnlyInline):
+    model = BillingProfileRole
+    fields = ["user", "role", "granted_at"]
 
 
 @admin.register(BillingProfile)
@@ -47,3 +58,56 @@ class StripeEventAdmin(ReadOnlyAdmin):
     list_display = ["event_id", "type", "outcome", "received_at"]
     list_filter = ["type"]
     search_fields = ["event_id"]
+
+
+class LineInline(ReadOnlyInline):
+    model = InvoiceLine
+    fields = ["position", "transaction_type", "app_name", "plan_name", "quantity", "amount", "tax"]
+
+
+class PaymentInline(ReadOnlyInline):
+    model = Payment
+    fields = ["received_on", "method", "amount", "currency", "reference", "recorded_by"]
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdmin):
+    list_display = ["__str__", "tenant", "billing_profile", "status", "issue_date", "total"]
+    list_filter = ["kind", "status", "currency"]
+    search_fields = ["number", "tenant__slug", "billing_profile__name"]
+    list_select_related = ["tenant", "billing_profile"]
+    inlines = [LineInline, PaymentInline]
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    """Payments are read here; a check or wire received is recorded through the same form
+    and service as `manage.py record_payment` (Add payment), never edited."""
+
+    list_display = ["invoice", "tenant", "received_on", "method", "amount", "currency", "reference"]
+    list_filter = ["method", "currency"]
+    search_fields = ["invoice__number", "reference", "tenant__slug"]
+    list_select_related = ["invoice", "tenant"]
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.has_perm("billing.add_payment")
+
+    def add_view(self, request, form_url="", extra_context=None):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = PaymentRecordForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                payment = form.record(Actor.from_request(request))
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, f"Payment recorded on {payment.invoice}.")
+                return redirect("admin:billing_payment_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "opts": self.opts,
+            "title": "Record a check or wire payment",
+        }
+        return TemplateResponse(request, "admin/billing/payment/record.html", context)

@@ -5,10 +5,12 @@ from django.core.exceptions import ValidationError
 
 from portal.forms import CleanInputMixin, DateRangeMixin
 from portal.models import Membership, Role
-from portal.regions import REGIONS, TAX_ID, InvalidTaxId, Region, validate_tax_id
+from portal.money import minor_amount
+from portal.regions import CURRENCIES, REGIONS, TAX_ID, InvalidTaxId, Region, validate_tax_id
 from portal.text import validate_email_address
 
-from .models import ISSUED, BillingProfile, InvoiceStatus, PaymentMethod, ProfileRole
+from .models import ISSUED, BillingProfile, Invoice, InvoiceStatus, PaymentMethod, ProfileRole
+from .services import payment_record, payment_refusal
 
 MAX_INVOICE_EMAILS = 10
 # Countries whose addresses need a state or province.
@@ -265,3 +267,61 @@ class InvoiceExportForm(DateRangeMixin, forms.Form):
         if start and end and (end - start).days > 366 * 3:
             self.add_error("date_to", "Export at most three years at a time.")
         return data
+
+
+class PaymentRecordForm(CleanInputMixin, forms.Form):
+    """A check or wire payment received on an issued invoice, as an operator records it
+    (the Django admin, and `manage.py record_payment`, which reads its options through this
+    form): the invoice by its number, the amount in major units, its currency (the
+    invoice's unless given), the reference and the day received (today unless given)."""
+
+    number = forms.CharField(label="Invoice number", max_length=20, help_text="INV-YYYY-NNNNNN")
+    amount = forms.CharField(label="Amount", max_length=20, help_text="For example 123.45")
+    currency = forms.CharField(
+        max_length=3, required=False, help_text="The invoice's currency unless you give one."
+    )
+    reference = forms.CharField(max_length=100, help_text="The check's number or the wire's.")
+    date = forms.DateField(
+        label="Received on", required=False, help_text="YYYY-MM-DD; today unless you give one."
+    )
+
+    def clean_number(self):
+        number = self.cleaned_data["number"].strip().upper()
+        invoice = Invoice.objects.issued().select_related("tenant").filter(number=number).first()
+        if invoice is None:
+            raise ValidationError(f"No issued invoice has the number {number}.")
+        self.invoice = invoice
+        return number
+
+    def clean(self):
+        data = super().clean()
+        invoice = getattr(self, "invoice", None)
+        if invoice is None or "amount" not in data:
+            return data
+        currency = (data.get("currency") or invoice.currency).upper()
+        if currency not in CURRENCIES:
+            self.add_error("currency", f"{currency} is not a currency the portal bills in.")
+            return data
+        data["currency"] = currency
+        try:
+            data["minor_amount"] = minor_amount(data["amount"], currency)
+        except ValueError as error:
+            self.add_error("amount", str(error))
+            return data
+        refusal = payment_refusal(invoice, data["minor_amount"], currency)
+        if refusal:
+            raise ValidationError(refusal)
+        return data
+
+    def record(self, actor):
+        """The payment, recorded; ValidationError if the invoice changed since the form was
+        checked (another payment recorded meanwhile)."""
+        data = self.cleaned_data
+        return payment_record(
+            invoice=self.invoice,
+            amount=data["minor_amount"],
+            currency=data["currency"],
+            reference=data["reference"],
+            received_on=data["date"],
+            actor=actor,
+        )

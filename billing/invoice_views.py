@@ -100,6 +100,7 @@ def invoice_detail(request, invoice_uuid):
     context = {
         "invoice": invoice,
         "lines": invoice.lines.all(),
+        "payments": invoice.payments.order_by("received_on", "pk"),
         "credit_notes": Invoice.objects.visible_to(request.membership).filter(corrects=invoice),
     }
     return render(request, "billing/invoice_detail.html", context)

@@ -114,6 +114,7 @@ ACTIONS = {
     "billing_profile.role_revoke": "Billing role revoked",
     "invoice.issue": "Invoice issued",
     "credit_note.issue": "Credit note issued",
+    "invoice.payment": "Payment recorded",
     "subscription.buy": "App bought",
     "subscription.change_quantity": "License quantity changed",
     "subscription.change_quantity_requested": "License quantity change sent to the publisher",

@@ -7,6 +7,7 @@ tenant's (its country's first official language with a Babel locale), set per re
 invoices) names it with `money_locale(...)`.
 """
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -70,3 +71,22 @@ def major_amount(amount: int, currency: str) -> Decimal:
     a CSV cell, which a spreadsheet reads as a number)."""
     places = CURRENCIES[currency].minor_units
     return Decimal(amount).scaleb(-places).quantize(Decimal(1).scaleb(-places))
+
+
+_PLAIN_AMOUNT = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+
+def minor_amount(text: str, currency: str) -> int:
+    """A major-unit amount a person typed ("123.45") as minor units of `currency` (12345);
+    ValueError, in words, when it is not a plain positive number with at most the
+    currency's decimals."""
+    places = CURRENCIES[currency].minor_units
+    if not _PLAIN_AMOUNT.fullmatch(text.strip()):
+        raise ValueError(f"{text!r} is not an amount like 123.45.")
+    value = Decimal(text.strip())
+    if value <= 0:
+        raise ValueError(f"{text!r} is not an amount above zero.")
+    if value != value.quantize(Decimal(1).scaleb(-places)):
+        decimals = f"{places} decimal{'' if places == 1 else 's'}" if places else "no decimals"
+        raise ValueError(f"{currency} amounts have {decimals}; {text!r} has more.")
+    return int(value.scaleb(places))

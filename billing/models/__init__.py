@@ -1,6 +1,6 @@
 """The billing app's data: billing profiles and their roles (`profiles.py`), charges
-(`charges.py`), invoices and credit notes (`invoices.py`), and their exports
-(`exports.py`)."""
+(`charges.py`), invoices and credit notes (`invoices.py`), their exports (`exports.py`)
+and the payments made on them (`payments.py`)."""
 
 from .charges import CREDIT_KINDS, SIGNED_KINDS, Charge, ChargeKind, ChargeQuerySet
 from .exports import ExportStatus, InvoiceExport, InvoiceExportQuerySet
@@ -15,6 +15,7 @@ from .invoices import (
     InvoiceStatus,
     invoice_number,
 )
+from .payments import Payment
 from .profiles import (
     TENANT_ROLE_ON_PROFILES,
     BillingProfile,
@@ -48,6 +49,7 @@ __all__ = [
     "InvoiceLine",
     "InvoiceQuerySet",
     "InvoiceStatus",
+    "Payment",
     "PaymentMethod",
     "ProfileRole",
     "StripeEvent",

@@ -26,6 +26,7 @@ from .invoices import (
     invoicing_period,
     invoicing_run,
 )
+from .payments import payment_record, payment_refusal
 from .profiles import (
     billing_profile_create,
     billing_profile_delete,
@@ -65,5 +66,7 @@ __all__ = [
     "invoicing_chunks",
     "invoicing_period",
     "invoicing_run",
+    "payment_record",
+    "payment_refusal",
     "stripe_event_handle",
 ]
