@@ -239,6 +239,89 @@ def payment_method_detach(payment_method_id: str) -> None:
         pass
 
 
+@dataclass(frozen=True)
+class PaymentOutcome:
+    id: str  # the PaymentIntent's ("" when Stripe refused before making one)
+    status: str  # Stripe's: "succeeded", "processing", "requires_action", ...
+    error: str  # Stripe's message when the card was declined or needs its holder
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "succeeded"
+
+    @property
+    def pending(self) -> bool:
+        """Stripe has not decided yet: a webhook, or reading it again, will tell."""
+        return self.status == "processing"
+
+
+AUTHENTICATION_NEEDED = (
+    "The card's bank asks its holder to confirm this payment; it can't be charged "
+    "automatically. Pay it with Pay now."
+)
+
+
+def _outcome(intent: dict) -> PaymentOutcome:
+    status = intent.get("status", "")
+    error = (intent.get("last_payment_error") or {}).get("message", "")
+    if status == "requires_action":
+        error = AUTHENTICATION_NEEDED
+    elif status not in ("succeeded", "processing") and not error:
+        error = "The card was declined."
+    return PaymentOutcome(id=intent.get("id", ""), status=status, error=error)
+
+
+def payment_intent_charge(
+    *,
+    customer_id: str,
+    payment_method_id: str,
+    amount: int,
+    currency: str,
+    idempotency_key: str,
+    metadata: dict,
+) -> PaymentOutcome:
+    """Charge the saved card now, off-session (no one is there to confirm). A declined
+    card, or one whose bank wants its holder, is an outcome, not an error; Stripe being
+    unreachable is StripeUnavailable (the same key asked again is the same charge)."""
+    params = {
+        "amount": amount,
+        "currency": currency.lower(),
+        "customer": customer_id,
+        "payment_method": payment_method_id,
+        "confirm": True,
+        "off_session": True,
+        "metadata": metadata,
+    }
+    try:
+        with _translated():
+            intent = client().v1.payment_intents.create(
+                params=params, options={"idempotency_key": idempotency_key}
+            )
+    except CardRefused as refused:
+        error = refused.__cause__
+        intent = getattr(getattr(error, "error", None), "payment_intent", None)
+        if intent is None:  # Stripe made none, or didn't say which
+            return PaymentOutcome(id="", status="requires_payment_method", error=str(refused))
+        outcome = _outcome(intent.to_dict() if hasattr(intent, "to_dict") else dict(intent))
+        return PaymentOutcome(id=outcome.id, status=outcome.status, error=str(refused))
+    return _outcome(intent.to_dict())
+
+
+def payment_intent_outcome(payment_intent_id: str) -> tuple[PaymentOutcome, dict]:
+    """A PaymentIntent as Stripe has it now (never as a browser or an event body says):
+    its outcome, and its amount, currency, amount received and metadata."""
+    with _translated():
+        intent = client().v1.payment_intents.retrieve(payment_intent_id)
+    values = intent.to_dict()
+    facts = {
+        "amount": int(values.get("amount") or 0),
+        "amount_received": int(values.get("amount_received") or 0),
+        "currency": (values.get("currency") or "").upper(),
+        "metadata": dict(values.get("metadata") or {}),
+    }
+    return _outcome(values), facts
+
+
 def demo_card_setup(*, customer_id: str, idempotency_key: str) -> str:
     """Save Stripe's test Visa (4242) on the customer, as a person would through the card
     form; the SetupIntent's id. For demo data only: test-mode Stripe knows `pm_card_visa`."""

@@ -13,6 +13,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from .services import invoice_profiles, invoicing_chunks, invoicing_period
+from .stripe_gateway import StripeUnavailable
 
 
 @shared_task(acks_late=True)
@@ -57,3 +58,38 @@ def build_invoice_export(export_id: int) -> bool:
     from .services.exports import invoice_export_build
 
     return invoice_export_build(export_id)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OSError, StripeUnavailable),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    max_retries=6,
+)
+def charge_card_invoice(invoice_id: int, number: int) -> str:
+    """Send the invoice's card charge `number` (1 at issue, 2 to 5 the retries), unless it
+    was sent and settled; its status. Stripe unreachable: retried with the same key."""
+    from .services.card_charges import card_charge_claim, card_charge_send
+
+    attempt = card_charge_claim(invoice_id, number)
+    if attempt is None:
+        return "nothing to do"
+    return card_charge_send(attempt).status
+
+
+@shared_task(acks_late=True)
+def card_charges_sweep(day: str | None = None) -> int:
+    """Queue every card charge due (Celery beat, hourly): the retries of the day, and any
+    claimed attempt whose task was lost; how many."""
+    from .services.card_charges import card_charges_due
+
+    today = datetime.date.fromisoformat(day) if day else timezone.now().date()
+    due = card_charges_due(today)
+    for invoice_id, number in due:
+        queue_card_charge(invoice_id, number)
+    return len(due)
+
+
+def queue_card_charge(invoice_id: int, number: int) -> None:
+    charge_card_invoice.apply_async((invoice_id, number), task_id=f"card-{invoice_id}-{number}")

@@ -385,6 +385,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.invoicing_run",
         "schedule": crontab(minute=0, hour=2),
     },
+    "card-charges": {  # card invoices' charges due: retries 1, 3, 5, 7 days after issue
+        "task": "billing.tasks.card_charges_sweep",
+        "schedule": crontab(minute=40),
+    },
     "webhook-sweep": {  # outbox events due and not on their way (every few seconds)
         "task": "publishers.tasks.sweep_webhooks",
         "schedule": schedule(timedelta(seconds=5)),

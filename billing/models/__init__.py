@@ -15,7 +15,7 @@ from .invoices import (
     InvoiceStatus,
     invoice_number,
 )
-from .payments import Payment
+from .payments import CardChargeAttempt, ChargeAttemptStatus, Payment
 from .profiles import (
     TENANT_ROLE_ON_PROFILES,
     BillingProfile,
@@ -37,7 +37,9 @@ __all__ = [
     "BillingProfileQuerySet",
     "BillingProfileRole",
     "BillingProfileRoleQuerySet",
+    "CardChargeAttempt",
     "Charge",
+    "ChargeAttemptStatus",
     "ChargeKind",
     "ChargeQuerySet",
     "ExportStatus",

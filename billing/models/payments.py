@@ -54,3 +54,51 @@ class Payment(models.Model):
 
     def __str__(self):
         return f"{self.amount} {self.currency} on {self.invoice}"
+
+
+class ChargeAttemptStatus(models.TextChoices):
+    SENDING = "sending", "Sending"  # claimed: Stripe is being asked, or was and didn't say
+    PROCESSING = "processing", "Processing"  # Stripe is deciding; its webhook will tell
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+
+
+class CardChargeAttempt(models.Model):
+    """One off-session charge of a card invoice: the first when it is issued, then the
+    retries 1, 3, 5 and 7 days after (`number` 1 to 5). Its idempotency key is derived from
+    the invoice and the number, so a task repeated after a crash asks Stripe the same
+    question (and Stripe gives the same answer), while the next retry is a new charge."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="card_attempts")
+    number = models.PositiveSmallIntegerField()
+    amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    payment_intent_id = models.CharField(max_length=255, blank=True)
+    status = models.CharField(
+        max_length=20, choices=ChargeAttemptStatus.choices, default=ChargeAttemptStatus.SENDING
+    )
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    notified_at = models.DateTimeField(null=True, blank=True)  # the failure's e-mail queued
+
+    class Meta:
+        ordering = ["invoice", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["invoice", "number"], name="card_attempt_once"),
+            models.CheckConstraint(
+                condition=Q(status__in=ChargeAttemptStatus.values), name="card_attempt_status"
+            ),
+            models.CheckConstraint(condition=Q(number__gte=1), name="card_attempt_number"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["status"],
+                condition=Q(status__in=["sending", "processing"]),
+                name="card_attempt_unsettled",
+            )
+        ]
+
+    def __str__(self):
+        return f"Charge {self.number} of {self.invoice}: {self.status}"

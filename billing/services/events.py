@@ -1,4 +1,4 @@
-"""Stripe webhook events that can change a profile's payment method."""
+"""Stripe webhook events that can change a profile's payment method, or pay an invoice."""
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -6,7 +6,8 @@ from django.db import IntegrityError, transaction
 from portal.audit import Actor
 
 from .. import stripe_gateway
-from ..models import BillingProfile, StripeEvent
+from ..models import BillingProfile, CardChargeAttempt, Invoice, StripeEvent
+from .card_charges import card_charge_settle, card_payment_record
 from .cards import (
     CardSetupError,
     billing_profile_card_confirm,
@@ -119,7 +120,40 @@ def _on_customer_deleted(customer: dict) -> str:
     return f"customer gone; card forgotten on {profile.uuid}"
 
 
+def _on_payment_intent(intent: dict) -> str:
+    """A card charge's outcome (`payment_intent.succeeded`, `.payment_failed`), as Stripe
+    has it now: settled on the invoice's attempt it names, or, for a payment made in the
+    page, recorded as the invoice's payment. A task that settled it first wins; the other
+    changes nothing."""
+    try:
+        outcome, facts = stripe_gateway.payment_intent_outcome(intent.get("id", ""))
+    except stripe_gateway.StripeObjectMissing:
+        return "ignored: Stripe doesn't know this payment"
+    metadata = facts["metadata"]
+    try:
+        invoice = Invoice.objects.issued().get(uuid=metadata.get("invoice"))
+    except (Invoice.DoesNotExist, ValidationError):
+        return "ignored: the payment names no invoice of the portal"
+    if facts["currency"] != invoice.currency:
+        return f"ignored: the payment is in {facts['currency']}, {invoice} in {invoice.currency}"
+    number = metadata.get("attempt", "")
+    attempt = CardChargeAttempt.objects.filter(
+        invoice=invoice, number=int(number) if number.isdigit() else 0
+    ).first()
+    if attempt is not None:
+        settled = card_charge_settle(attempt.pk, outcome)
+        return f"charge {attempt.number} of {invoice}: {settled.status}"
+    if not outcome.succeeded:
+        return f"payment on {invoice}: {outcome.status}"
+    problem = card_payment_record(
+        invoice=invoice, amount=facts["amount"], payment_intent_id=outcome.id
+    )
+    return f"payment on {invoice}: {problem or 'recorded'}"
+
+
 HANDLERS = {
+    "payment_intent.succeeded": _on_payment_intent,
+    "payment_intent.payment_failed": _on_payment_intent,
     "setup_intent.succeeded": _on_setup_intent_succeeded,
     "payment_method.detached": _on_payment_method_detached,
     "customer.updated": _on_customer_updated,

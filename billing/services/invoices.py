@@ -266,7 +266,14 @@ def _issue(documents: list[_Document], period, day: datetime.date) -> None:
             draft.status = InvoiceStatus.PAID if draft.amount_due == 0 else InvoiceStatus.OPEN
     Invoice.objects.bulk_update(drafts, ["number", "status"], batch_size=500)
     _apply_credit_notes([draft for draft in drafts if draft.corrects_id is not None])
-    transaction.on_commit(lambda: _queue_pdfs([draft.pk for draft in drafts]))
+    charges = [
+        draft.pk
+        for draft in drafts
+        if draft.kind == InvoiceKind.INVOICE
+        and draft.payment_method == PaymentMethod.CARD
+        and draft.status == InvoiceStatus.OPEN
+    ]
+    transaction.on_commit(lambda: _queue_after_issue([draft.pk for draft in drafts], charges))
     audit_record_many(
         [
             audit_event(
@@ -286,18 +293,21 @@ def _issue(documents: list[_Document], period, day: datetime.date) -> None:
     )
 
 
-def _queue_pdfs(invoice_ids: list[int]) -> None:
-    """One rendering task per issued document, after the chunk commits (never in the run).
-    A broker that can't be reached leaves them unrendered: the download renders them."""
+def _queue_after_issue(invoice_ids: list[int], card_invoice_ids: list[int]) -> None:
+    """After the chunk commits (never in the run): one rendering task per issued document,
+    and the first charge of each open card invoice. A broker that can't be reached leaves
+    them for later: a download renders its PDF, the hourly card sweep sends the charges."""
     from kombu.exceptions import OperationalError
 
-    from ..tasks import render_invoice_pdf
+    from ..tasks import queue_card_charge, render_invoice_pdf
 
     try:
         for invoice_id in invoice_ids:
             render_invoice_pdf.apply_async((invoice_id,), task_id=f"invoice-pdf-{invoice_id}")
+        for invoice_id in card_invoice_ids:
+            queue_card_charge(invoice_id, 1)
     except OperationalError as failure:
-        logger.warning("Invoice PDFs not queued (%s): each renders when downloaded.", failure)
+        logger.warning("Invoice tasks not queued (%s): the sweeps will do them.", failure)
 
 
 def _seller() -> dict:

@@ -1,0 +1,238 @@
+"""Card invoices are charged off-session, in Celery tasks, never in the invoice run: the
+first charge when the invoice is issued (due on receipt), then retries 1, 3, 5 and 7 days
+after issue while it is still open. Each failure e-mails the profile's invoice recipients
+once, with a link to pay it now.
+
+An attempt is claimed before Stripe is asked (a row per invoice and number, its
+idempotency key derived from both), so a task repeated after a crash asks Stripe the same
+question and gets the same answer, while two tasks never ask two. What Stripe says is then
+settled on the row in one transaction with the payment, whether the task or Stripe's
+webhook brings it first.
+"""
+
+import datetime
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Max, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from portal.audit import Actor
+from portal.links import tenant_url
+from portal.money import format_money, locale_for_country, money_locale
+
+from .. import stripe_gateway
+from ..models import (
+    CardChargeAttempt,
+    ChargeAttemptStatus,
+    Invoice,
+    InvoiceKind,
+    InvoiceStatus,
+    Payment,
+    PaymentMethod,
+)
+from .payments import payment_record
+
+log = logging.getLogger(__name__)
+
+RETRY_DAYS = (0, 1, 3, 5, 7)  # days after issue: the first charge, then its retries
+UNSETTLED = (ChargeAttemptStatus.SENDING, ChargeAttemptStatus.PROCESSING)
+# A claimed attempt whose task said nothing for this long is asked again (same key).
+STALE_AFTER = timedelta(minutes=15)
+NO_CARD = "There is no card on file for this billing profile."
+STRIPE = Actor.system("stripe")
+
+
+def chargeable():
+    """Open card invoices with something due."""
+    return Invoice.objects.filter(
+        kind=InvoiceKind.INVOICE,
+        status=InvoiceStatus.OPEN,
+        payment_method=PaymentMethod.CARD,
+        amount_due__gt=0,
+    )
+
+
+def attempt_due(issue_date: datetime.date, today: datetime.date) -> int:
+    """The number of the last charge due by `today` (0 before issue)."""
+    days = (today - issue_date).days
+    return sum(1 for offset in RETRY_DAYS if offset <= days)
+
+
+def next_try(attempt: CardChargeAttempt) -> datetime.date | None:
+    """When the attempt after this one is made, None after the last."""
+    if attempt.number >= len(RETRY_DAYS):
+        return None
+    return attempt.invoice.issue_date + timedelta(days=RETRY_DAYS[attempt.number])
+
+
+def card_charge_claim(invoice_id: int, number: int) -> CardChargeAttempt | None:
+    """The attempt to send: new, or one claimed before whose answer was never kept. None
+    when there is nothing to do (paid, no longer open, settled, or an earlier attempt still
+    waiting for Stripe)."""
+    with transaction.atomic():
+        invoice = (
+            chargeable()
+            .select_for_update(of=("self",))
+            .select_related("billing_profile", "tenant")
+            .filter(pk=invoice_id)
+            .first()
+        )
+        if invoice is None:
+            return None
+        attempts = {a.number: a for a in CardChargeAttempt.objects.filter(invoice=invoice)}
+        if number in attempts:
+            attempt = attempts[number]
+            return attempt if attempt.status == ChargeAttemptStatus.SENDING else None
+        if any(a.status in UNSETTLED for a in attempts.values()):
+            return None
+        attempt = CardChargeAttempt.objects.create(
+            invoice=invoice,
+            number=number,
+            amount=invoice.amount_due,
+            currency=invoice.currency,
+            idempotency_key=f"invoice-{invoice.uuid}-charge-{number}",
+        )
+    attempt.invoice = invoice
+    return attempt
+
+
+def card_charge_send(attempt: CardChargeAttempt) -> CardChargeAttempt:
+    """Ask Stripe to charge the profile's card for the attempt, and settle what it says.
+    StripeUnavailable leaves the attempt claimed for the task's retry (the same key)."""
+    return card_charge_settle(attempt.pk, card_charge_ask(attempt))
+
+
+def card_charge_ask(attempt: CardChargeAttempt) -> stripe_gateway.PaymentOutcome:
+    """Stripe's answer to the attempt's charge: the same request every time it is asked
+    (its key and parameters), so Stripe answers a repeat as it answered the first."""
+    profile = attempt.invoice.billing_profile
+    if not (profile.has_card and profile.stripe_customer_id):
+        return stripe_gateway.PaymentOutcome(id="", status="no_card", error=NO_CARD)
+    try:
+        return stripe_gateway.payment_intent_charge(
+            customer_id=profile.stripe_customer_id,
+            payment_method_id=profile.stripe_payment_method_id,
+            amount=attempt.amount,
+            currency=attempt.currency,
+            idempotency_key=attempt.idempotency_key,
+            metadata={
+                "invoice": str(attempt.invoice.uuid),
+                "invoice_number": attempt.invoice.number,
+                "attempt": str(attempt.number),
+            },
+        )
+    except stripe_gateway.StripeUnavailable:
+        raise
+    except stripe_gateway.StripeFailure as failure:  # a customer or card Stripe lost
+        return stripe_gateway.PaymentOutcome(id="", status="failed", error=str(failure))
+
+
+def card_charge_settle(attempt_id: int, outcome) -> CardChargeAttempt:
+    """Keep Stripe's answer on the attempt, once: a succeeded charge is the invoice's
+    payment; a failure is e-mailed to the profile's invoice recipients (once)."""
+    with transaction.atomic():
+        attempt = (
+            CardChargeAttempt.objects.select_for_update(of=("self",))
+            .select_related("invoice__tenant", "invoice__billing_profile")
+            .get(pk=attempt_id)
+        )
+        if attempt.status not in UNSETTLED:
+            return attempt
+        attempt.payment_intent_id = outcome.id or attempt.payment_intent_id
+        now = timezone.now()
+        if outcome.succeeded:
+            attempt.status, attempt.settled_at = ChargeAttemptStatus.SUCCEEDED, now
+            attempt.error = card_payment_record(
+                invoice=attempt.invoice, amount=attempt.amount, payment_intent_id=outcome.id
+            )
+        elif outcome.pending:
+            attempt.status = ChargeAttemptStatus.PROCESSING
+        else:
+            attempt.status, attempt.settled_at = ChargeAttemptStatus.FAILED, now
+            attempt.error = (outcome.error or "The card was declined.")[:500]
+            attempt.notified_at = now
+            attempt_id = attempt.pk
+            transaction.on_commit(lambda: _send_failure_email(attempt_id))
+        attempt.save()
+    return attempt
+
+
+def card_payment_record(*, invoice: Invoice, amount: int, payment_intent_id: str) -> str:
+    """Record a card charge Stripe says succeeded as the invoice's payment, once per
+    PaymentIntent; "" when recorded (or already), else what an operator must do."""
+    if Payment.objects.filter(stripe_payment_intent_id=payment_intent_id).exists():
+        return ""
+    try:
+        payment_record(
+            invoice=invoice,
+            amount=amount,
+            currency=invoice.currency,
+            reference=payment_intent_id,
+            actor=STRIPE,
+            method=PaymentMethod.CARD,
+            stripe_payment_intent_id=payment_intent_id,
+        )
+    except ValidationError as refused:
+        # Paid meanwhile another way: the card's money is the customer's to get back.
+        message = f"Charged, not recorded ({' '.join(refused.messages)}): refund it."
+        log.error("Card charge %s on %s: %s", payment_intent_id, invoice, message)
+        return message[:500]
+    return ""
+
+
+def _send_failure_email(attempt_id: int) -> None:
+    from portal.tasks import send_email
+
+    attempt = CardChargeAttempt.objects.select_related(
+        "invoice__tenant", "invoice__billing_profile"
+    ).get(pk=attempt_id)
+    invoice, profile = attempt.invoice, attempt.invoice.billing_profile
+    to = profile.invoice_emails or [profile.email]
+    path = tenant_url("bills:detail", invoice.tenant.slug, invoice_uuid=invoice.uuid)
+    with money_locale(locale_for_country(invoice.tenant.country)):
+        body = render_to_string(
+            "billing/email/card_declined.txt",
+            {
+                "invoice": invoice,
+                "attempt": attempt,
+                "amount": format_money(attempt.amount, attempt.currency),
+                "next_try": next_try(attempt),
+                "url": f"{settings.PORTAL_BASE_URL}{path}",
+            },
+        )
+    subject = f"We couldn't charge your card for invoice {invoice.number}"
+    try:
+        send_email.delay(subject, body, to)
+    except Exception:  # the broker is down: the attempt's page and the invoice still say it
+        log.exception("Card decline e-mail for %s not queued", invoice)
+
+
+def card_charges_due(today: datetime.date) -> list[tuple[int, int]]:
+    """(invoice id, attempt number) of every charge to send now: the one due by `today`
+    of each open card invoice not tried yet, and any claimed long ago whose task was lost."""
+    oldest = today - timedelta(days=RETRY_DAYS[-1])
+    invoices = (
+        chargeable()
+        .filter(issue_date__gte=oldest, issue_date__lte=today)
+        .annotate(
+            last=Max("card_attempts__number"),
+            unsettled=Count("card_attempts", filter=Q(card_attempts__status__in=UNSETTLED)),
+        )
+        .values_list("pk", "issue_date", "last", "unsettled")
+    )
+    due = [
+        (pk, attempt_due(issued, today))
+        for pk, issued, last, unsettled in invoices
+        if not unsettled and attempt_due(issued, today) > (last or 0)
+    ]
+    stale = CardChargeAttempt.objects.filter(
+        invoice__in=chargeable(),
+        status=ChargeAttemptStatus.SENDING,
+        created_at__lt=timezone.now() - STALE_AFTER,
+    ).values_list("invoice_id", "number")
+    return sorted({*due, *stale})
