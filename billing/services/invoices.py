@@ -43,7 +43,7 @@ from ..models import (
     invoice_number,
 )
 from ..models.invoices import SERIES
-from ..tax import TaxTreatment, line_tax, tax_treatment
+from ..tax import REVERSE_CHARGE, TaxTreatment, line_tax, tax_treatment
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +76,13 @@ _NAMES = {
     "publisher_state": F("plan__app__publisher__state"),
     "publisher_postal_code": F("plan__app__publisher__postal_code"),
     "publisher_country": F("plan__app__publisher__country"),
-    # The invoice that billed the charge this one credits, if it has been billed.
+    # The invoice that billed the charge this one credits, if it has been billed, and the
+    # tax it was billed with: its credit note gives back the tax charged, not today's.
     "corrected_id": F("credits__invoice_line__invoice_id"),
+    "corrected_kind": F("credits__invoice_line__invoice__kind"),
+    "corrected_rate": F("credits__invoice_line__tax_rate"),
+    "corrected_label": F("credits__invoice_line__invoice__tax_label"),
+    "corrected_note": F("credits__invoice_line__invoice__tax_note"),
 }
 
 
@@ -158,7 +163,7 @@ def invoicing_run(*, day: datetime.date, tenant=None, dry_run=False, progress=No
 class _Document:
     profile: BillingProfile
     kind: str
-    treatment: TaxTreatment
+    treatment: TaxTreatment  # the rate, label and note of its lines
     charges: list = field(default_factory=list)
     corrects_id: int | None = None
 
@@ -169,6 +174,17 @@ class _Document:
     @property
     def tax(self) -> int:
         return sum(line_tax(row["amount"], self.treatment.rate) for row in self.charges)
+
+
+def _corrected_treatment(row: dict) -> TaxTreatment:
+    """The tax a credit note gives back: the corrected line's rate, with its invoice's
+    label and note (a reverse-charged invoice's credit note is reverse-charged too)."""
+    return TaxTreatment(
+        rate=row["corrected_rate"],
+        label=row["corrected_label"],
+        note=row["corrected_note"],
+        reverse_charge=row["corrected_note"] == REVERSE_CHARGE,
+    )
 
 
 def invoice_profiles(profile_ids: list[int], *, day: datetime.date, dry_run=False) -> RunSummary:
@@ -216,12 +232,20 @@ def _documents(profiles: dict, rows: list[dict]) -> list[_Document]:
         invoice = _Document(profile, InvoiceKind.INVOICE, treatment)
         notes = {}
         for row in charges:
-            if row["corrected_id"] is not None:
-                if row["corrected_id"] not in notes:
-                    notes[row["corrected_id"]] = _Document(
-                        profile, InvoiceKind.CREDIT_NOTE, treatment, corrects_id=row["corrected_id"]
+            # A credit for a charge an invoice billed goes on a credit note against it, at the
+            # tax it was billed with. One whose charge a credit note billed (a negative month
+            # nets debits into a credit note) is simply more credit: it nets on the invoice.
+            corrected = row["corrected_id"]
+            if corrected is not None and row["corrected_kind"] == InvoiceKind.INVOICE:
+                key = (corrected, row["corrected_rate"])
+                if key not in notes:
+                    notes[key] = _Document(
+                        profile,
+                        InvoiceKind.CREDIT_NOTE,
+                        _corrected_treatment(row),
+                        corrects_id=corrected,
                     )
-                notes[row["corrected_id"]].charges.append(row)
+                notes[key].charges.append(row)
             else:
                 invoice.charges.append(row)
         if invoice.charges:
@@ -232,9 +256,10 @@ def _documents(profiles: dict, rows: list[dict]) -> list[_Document]:
         documents.extend(notes.values())
     if negative:  # against each profile's latest invoice
         latest = dict(
-            Invoice.objects.issued()
-            .filter(
-                kind=InvoiceKind.INVOICE, billing_profile_id__in=[d.profile.pk for d in negative]
+            Invoice.objects.filter(
+                kind=InvoiceKind.INVOICE,
+                status__in=(InvoiceStatus.OPEN, InvoiceStatus.PAID),
+                billing_profile_id__in=[d.profile.pk for d in negative],
             )
             .order_by("billing_profile_id", "issue_date", "pk")
             .values_list("billing_profile_id", "pk")
@@ -427,6 +452,8 @@ def _apply_credit_notes(notes: list[Invoice]) -> None:
     }
     for note in notes:
         invoice = corrected[note.corrects_id]
+        if invoice.status != InvoiceStatus.OPEN:  # paid, void, uncollectible: nothing to lower
+            continue
         applied = min(invoice.amount_due, note.amount_due)
         if not applied:
             continue

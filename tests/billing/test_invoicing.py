@@ -155,6 +155,58 @@ def test_a_total_below_zero_is_a_credit_note_instead(tenant, plan):
     assert invoice.amount_due == 2500
 
 
+def test_a_credit_for_a_charge_a_credit_note_billed_nets_as_more_credit(tenant, plan):
+    """A month whose cheaper plan outweighs a license added bills both on a credit note;
+    a later decrease of that license is more credit for the customer, never credit taken
+    back from that note."""
+    profile = BillingProfileFactory(tenant=tenant)
+    added = charge(profile, plan, 3000, kind="add_quantity")
+    charge(profile, plan, -10000, kind="change_plan")
+    invoicing_run(day=RUN)
+    first = profile.invoices.get()
+    assert (first.kind, first.amount_due) == (InvoiceKind.CREDIT_NOTE, 7000)
+    credit(added, 2000, datetime.datetime(2026, 12, 10, tzinfo=datetime.UTC), "remove_quantity")
+    invoicing_run(day=datetime.date(2027, 1, 1))
+    second = profile.invoices.exclude(pk=first.pk).get()
+    first.refresh_from_db()
+    assert second.kind == InvoiceKind.CREDIT_NOTE and second.corrects_id != first.pk
+    assert first.amount_due + second.amount_due == 9000
+
+
+def test_a_credit_note_gives_back_the_tax_charged_not_todays(other_tenant, plan):
+    """Billed with the reverse charge; the VAT number removed before the cancellation: the
+    credit note reverses 0 % VAT, as the invoice charged, and says the reverse charge."""
+    profile = BillingProfileFactory(tenant=other_tenant, tax_id="DE136695976")
+    debit = charge(profile, plan, 10000)
+    invoicing_run(day=RUN)
+    invoice = profile.invoices.get()
+    assert invoice.tax == 0
+    profile.tax_id = ""
+    profile.save()
+    credit(debit, 10000, datetime.datetime(2026, 12, 10, tzinfo=datetime.UTC))
+    invoicing_run(day=datetime.date(2027, 1, 1))
+    note = profile.invoices.get(kind=InvoiceKind.CREDIT_NOTE)
+    assert (note.total, note.tax, note.tax_note) == (-10000, 0, REVERSE_CHARGE)
+    invoice.refresh_from_db()
+    assert (invoice.amount_due, note.amount_due, note.status) == (0, 0, InvoiceStatus.PAID)
+
+
+def test_credit_lowers_only_an_open_invoice(tenant, plan):
+    """A void invoice's amount due is not lowered by a credit note: the credit stays the
+    customer's."""
+    profile = BillingProfileFactory(tenant=tenant)
+    debit = charge(profile, plan, 4500)
+    invoicing_run(day=RUN)
+    invoice = profile.invoices.get()
+    Invoice.objects.filter(pk=invoice.pk).update(status=InvoiceStatus.VOID)
+    credit(debit, 4500, datetime.datetime(2026, 12, 3, tzinfo=datetime.UTC))
+    invoicing_run(day=datetime.date(2027, 1, 1))
+    note = profile.invoices.get(kind=InvoiceKind.CREDIT_NOTE)
+    invoice.refresh_from_db()
+    assert (invoice.amount_due, invoice.status) == (4500, InvoiceStatus.VOID)
+    assert (note.amount_due, note.status) == (4500, InvoiceStatus.OPEN)
+
+
 def test_a_second_run_issues_nothing_and_an_interrupted_run_finishes_the_rest(tenant, plan):
     profiles = [BillingProfileFactory(tenant=tenant) for _ in range(3)]
     for profile in profiles:
