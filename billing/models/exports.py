@@ -2,6 +2,7 @@
 all their lines, built by a worker (`tasks.build_invoice_export`) while the page shows its
 progress, then downloaded."""
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -28,6 +29,12 @@ class InvoiceExportQuerySet(TenantOwnedQuerySet):
         return self.for_tenant(membership.tenant).filter(billing_profile__in=profiles)
 
 
+# A build whose worker said nothing for this long is given to the next worker that asks
+# (a redelivered task); one that nothing built for ABANDONED_AFTER is asked for again.
+RECLAIM_AFTER = datetime.timedelta(minutes=5)
+ABANDONED_AFTER = datetime.timedelta(minutes=15)
+
+
 class InvoiceExport(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="invoice_exports")
     billing_profile = models.ForeignKey(
@@ -47,6 +54,8 @@ class InvoiceExport(models.Model):
     file = models.CharField(max_length=255, blank=True)
     error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # When a worker last said it is building it: claimed, then each progress write.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     objects = InvoiceExportQuerySet.as_manager()
@@ -73,7 +82,16 @@ class InvoiceExport(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (ExportStatus.DONE, ExportStatus.FAILED)
+        return self.status in (ExportStatus.DONE, ExportStatus.FAILED) or self.is_abandoned
+
+    @property
+    def is_abandoned(self) -> bool:
+        """Not built, and no worker has said anything of it for ABANDONED_AFTER: its task
+        was lost (or its worker killed, and no other took it over)."""
+        if self.status in (ExportStatus.DONE, ExportStatus.FAILED):
+            return False
+        last_word = self.heartbeat_at or self.created_at
+        return last_word < timezone.now() - ABANDONED_AFTER
 
     @property
     def filename(self) -> str:

@@ -10,11 +10,13 @@ import zipfile
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from ..exports import invoice_csv_rows
 from ..models import BillingProfile, ExportStatus, Invoice, InvoiceExport
+from ..models.exports import RECLAIM_AFTER
 
 logger = logging.getLogger(__name__)
 
@@ -50,10 +52,15 @@ def invoice_export_request(*, profile: BillingProfile, date_from, date_to, user)
 
 
 def invoice_export_build(export_id: int) -> bool:
-    """Build the export, if it still waits for a worker (a second worker given it does
-    nothing); whether this call built it."""
-    if not InvoiceExport.objects.filter(pk=export_id, status=ExportStatus.QUEUED).update(
-        status=ExportStatus.RUNNING
+    """Build the export, if it still waits for a worker, or its worker went silent (a
+    killed worker's task, given again); a second worker given it meanwhile does nothing.
+    Whether this call built it."""
+    now = timezone.now()
+    waiting = Q(status=ExportStatus.QUEUED) | Q(
+        status=ExportStatus.RUNNING, heartbeat_at__lt=now - RECLAIM_AFTER
+    )
+    if not InvoiceExport.objects.filter(waiting, pk=export_id).update(
+        status=ExportStatus.RUNNING, heartbeat_at=now, done=0
     ):
         return False
     export = InvoiceExport.objects.select_related("tenant", "billing_profile").get(pk=export_id)
@@ -90,7 +97,9 @@ def _build(export: InvoiceExport, invoices: list[Invoice]) -> None:
                 for count, invoice in enumerate(invoices, start=1):
                     archive.writestr(f"{invoice.number}.pdf", invoice_pdf(invoice))
                     if count % PROGRESS_EVERY == 0 or count == len(invoices):
-                        InvoiceExport.objects.filter(pk=export.pk).update(done=count)
+                        InvoiceExport.objects.filter(pk=export.pk).update(
+                            done=count, heartbeat_at=timezone.now()
+                        )
                 archive.writestr("invoices.csv", "".join(invoice_csv_rows(invoices)))
             scratch.flush()
             scratch.seek(0)

@@ -93,6 +93,34 @@ def test_the_page_shows_progress_until_it_is_built(login, member, books):
     assert "every 1s" not in done and "Download ZIP" in done
 
 
+def test_a_build_whose_worker_died_is_built_by_the_next_and_a_lost_one_says_so(
+    login, member, books
+):
+    hq, _lab = books
+    finance = login(member)
+    ask(finance, hq)
+    export = InvoiceExport.objects.get()
+    now = datetime.datetime.now(datetime.UTC)
+    # A worker claimed it and was killed; the task given again a minute later waits.
+    InvoiceExport.objects.filter(pk=export.pk).update(
+        status=ExportStatus.RUNNING, heartbeat_at=now - datetime.timedelta(minutes=1)
+    )
+    assert invoice_export_build(export.pk) is False
+    InvoiceExport.objects.filter(pk=export.pk).update(
+        heartbeat_at=now - datetime.timedelta(minutes=6)
+    )
+    assert invoice_export_build(export.pk) is True
+    export.refresh_from_db()
+    assert export.status == ExportStatus.DONE and export.done == export.total == 2
+    # Another whose task was lost altogether: after 15 minutes its page stops waiting.
+    ask(finance, hq)
+    lost = InvoiceExport.objects.exclude(pk=export.pk).get()
+    InvoiceExport.objects.filter(pk=lost.pk).update(created_at=now - datetime.timedelta(minutes=16))
+    page = finance.get(f"{BILLS}exports/{lost.uuid}/").content.decode()
+    assert "It stopped before it was built. Ask for it again." in page
+    assert "every 1s" not in page
+
+
 def test_only_a_profile_the_member_may_see_and_two_dates_in_order(
     login, member, other_admin, books
 ):
