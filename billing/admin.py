@@ -7,6 +7,7 @@ from portal.audit import Actor
 
 from .forms import PaymentRecordForm
 from .models import BillingProfile, BillingProfileRole, Invoice, InvoiceLine, Payment, StripeEvent
+from .services import invoice_void
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -77,6 +78,20 @@ class InvoiceAdmin(ReadOnlyAdmin):
     search_fields = ["number", "tenant__slug", "billing_profile__name"]
     list_select_related = ["tenant", "billing_profile"]
     inlines = [LineInline, PaymentInline]
+    actions = ["void"]
+
+    def has_void_permission(self, request):
+        return request.user.has_perm("billing.change_invoice")
+
+    @admin.action(description="Void (open invoices nothing was paid on)", permissions=["void"])
+    def void(self, request, queryset):
+        for invoice in queryset:
+            try:
+                invoice_void(invoice=invoice, actor=Actor.from_request(request))
+            except ValidationError as refused:
+                messages.error(request, " ".join(refused.messages))
+            else:
+                messages.success(request, f"{invoice} is void; its number stays.")
 
 
 @admin.register(Payment)

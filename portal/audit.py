@@ -115,6 +115,7 @@ ACTIONS = {
     "invoice.issue": "Invoice issued",
     "credit_note.issue": "Credit note issued",
     "invoice.payment": "Payment recorded",
+    "invoice.void": "Invoice voided",
     "subscription.buy": "App bought",
     "subscription.change_quantity": "License quantity changed",
     "subscription.change_quantity_requested": "License quantity change sent to the publisher",

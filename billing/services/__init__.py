@@ -26,7 +26,7 @@ from .invoices import (
     invoicing_period,
     invoicing_run,
 )
-from .payments import payment_record, payment_refusal
+from .payments import invoice_void, payment_record, payment_refusal
 from .profiles import (
     billing_profile_create,
     billing_profile_delete,
@@ -63,6 +63,7 @@ __all__ = [
     "invoice_export_build",
     "invoice_export_request",
     "invoice_profiles",
+    "invoice_void",
     "invoicing_chunks",
     "invoicing_period",
     "invoicing_run",

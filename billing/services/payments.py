@@ -108,3 +108,29 @@ def payment_record(
             transaction.on_commit(lambda: invoice_paid.send(sender=Invoice, invoice_id=invoice_id))
     payment.invoice = invoice
     return payment
+
+
+def invoice_void(*, invoice: Invoice, actor: Actor) -> Invoice:
+    """Void an open invoice nothing was paid on: nothing is due on it any more, its number
+    and lines stay as issued (a void invoice is never deleted, nor numbered again), and its
+    charges are not billed again. ValidationError, in words, for any other."""
+    with transaction.atomic():
+        invoice = Invoice.objects.select_for_update().select_related("tenant").get(pk=invoice.pk)
+        if invoice.kind != InvoiceKind.INVOICE or invoice.status != InvoiceStatus.OPEN:
+            raise ValidationError(f"{invoice} is not an open invoice: only those can be voided.")
+        if invoice.amount_paid or invoice.payments.exists():
+            raise ValidationError(f"{invoice} has payments: correct it with a credit note instead.")
+        if invoice.card_attempts.filter(status__in=("sending", "processing")).exists():
+            raise ValidationError(f"{invoice}'s card is being charged; try again in a minute.")
+        due = invoice.amount_due
+        invoice.status, invoice.amount_due = InvoiceStatus.VOID, 0
+        invoice.save(update_fields=["status", "amount_due"])
+        audit_record(
+            tenant=invoice.tenant,
+            actor=actor,
+            verb="invoice.void",
+            target_type="billing.invoice",
+            target_id=str(invoice.uuid),
+            data={"number": invoice.number, "amount_due": due},
+        )
+    return invoice

@@ -198,3 +198,26 @@ def test_the_invoice_page_shows_each_payment(login, admin, invoice):
     text = page.content.decode()
     assert "Payments" in text and "CHK 7" in text and "Dec 2, 2026" in text
     assert "Check or wire" in text
+
+
+def test_an_operator_voids_an_open_invoice_nothing_was_paid_on(client, invoice, tenant, plan):
+    operator = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(operator)
+    paid = BillingProfileFactory(tenant=tenant)
+    billed(paid, plan, 3000, 11)
+    partly = Invoice.objects.get(billing_profile=paid)
+    record(partly.number, "--amount", "1.00", "--reference", "CHK 9")
+    response = client.post(
+        "/admin/billing/invoice/",
+        {"action": "void", "_selected_action": [invoice.pk, partly.pk]},
+        follow=True,
+    )
+    text = response.content.decode()
+    assert f"{invoice.number} is void; its number stays." in text
+    assert f"{partly.number} has payments: correct it with a credit note instead." in text
+    invoice.refresh_from_db()
+    partly.refresh_from_db()
+    assert (invoice.status, invoice.amount_due, invoice.number) == ("void", 0, invoice.number)
+    assert partly.status == InvoiceStatus.OPEN
+    assert AuditEvent.objects.filter(verb="invoice.void", target_id=str(invoice.uuid)).exists()
+    assert "is void" in refused(invoice.number, "--amount", "1", "--reference", "X")
