@@ -325,3 +325,23 @@ class PaymentRecordForm(CleanInputMixin, forms.Form):
             received_on=data["date"],
             actor=actor,
         )
+
+
+class PayNowForm(CleanInputMixin, forms.Form):
+    """Pay now: the card on file, or another card the page saved through a SetupIntent; or,
+    back from 3-D Secure, the PaymentIntent the page confirmed. `key` is made when the page
+    is shown, so a double submit asks Stripe once."""
+
+    key = forms.UUIDField(widget=forms.HiddenInput)
+    source = forms.ChoiceField(choices=[("saved", "The card on file"), ("new", "Another card")])
+    setup_intent = forms.RegexField(regex=r"^seti_\w+$", max_length=255, required=False)
+    save_card = forms.BooleanField(required=False)
+    payment_intent = forms.RegexField(regex=r"^pi_\w+$", max_length=255, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("payment_intent"):
+            return data
+        if data.get("source") == "new" and not data.get("setup_intent"):
+            raise ValidationError("The card form sent no card; nothing was charged.")
+        return data

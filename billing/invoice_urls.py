@@ -12,6 +12,7 @@ urlpatterns = [
     path(invoice, views.invoice_detail, name="detail"),
     path(f"{invoice}lines.csv", views.invoice_csv, name="csv"),
     path(f"{invoice}invoice.pdf", views.invoice_pdf, name="pdf"),
+    path(f"{invoice}pay/", views.invoice_pay, name="pay"),
     path("exports/", views.invoice_export_create, name="export_create"),
     path("exports/<uuid:export_uuid>/", views.invoice_export, name="export"),
     path(

@@ -1,20 +1,28 @@
 """Billing > Bills & payments: the invoices and credit notes of the profiles a member may
 see, each with its lines, as a page and as CSV."""
 
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db.models import Case, Count, F, Sum, When
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csp import csp_override
 from django.views.decorators.http import require_GET, require_http_methods
 
+from portal.audit import Actor
 from portal.exports import csv_response
 from portal.pagination import page_of_ids
 
-from . import pdf, permissions
+from . import pdf, permissions, services, stripe_gateway
 from .exports import invoice_csv_rows
-from .forms import InvoiceExportForm, InvoiceFilterForm
+from .forms import InvoiceExportForm, InvoiceFilterForm, PayNowForm
 from .models import BillingProfile, ExportStatus, Invoice, InvoiceExport, InvoiceKind
 from .services import invoice_export_request
+from .services.card_charges import invoice_pay_now, invoice_pay_now_outcome, pay_now_refusal
 
 PAGE_SIZE = 25
 
@@ -97,10 +105,13 @@ def invoice_list(request):
 @require_GET
 def invoice_detail(request, invoice_uuid):
     invoice = access_invoice(request, invoice_uuid)
+    may_pay = permissions.can_pay_invoices(request.membership, invoice.billing_profile)
     context = {
         "invoice": invoice,
+        "pay_now": may_pay and not pay_now_refusal(invoice),
         "lines": invoice.lines.all(),
         "payments": invoice.payments.order_by("received_on", "pk"),
+        "card_attempts": invoice.card_attempts.order_by("number"),
         "credit_notes": Invoice.objects.visible_to(request.membership).filter(corrects=invoice),
     }
     return render(request, "billing/invoice_detail.html", context)
@@ -163,3 +174,88 @@ def invoice_export_download(request, export_uuid):
     return FileResponse(
         default_storage.open(export.file, "rb"), as_attachment=True, filename=export.filename
     )
+
+
+@require_http_methods(["GET", "POST"])
+@csp_override(settings.STRIPE_CSP)
+def invoice_pay(request, invoice_uuid):
+    """Pay now: what is due on an open card invoice, charged to the card on file or another
+    card, confirmed in the page with Stripe.js where the bank asks for 3-D Secure. The
+    outcome is read from Stripe, never from the browser."""
+    invoice = access_invoice(request, invoice_uuid)
+    profile = invoice.billing_profile
+    if not permissions.can_pay_invoices(request.membership, profile):
+        raise PermissionDenied(permissions.ROLE_REFUSAL)
+    error, authenticate = "", None
+    refusal = pay_now_refusal(invoice)
+    if request.method == "POST" and refusal:  # paid meanwhile (a second click, say)
+        messages.info(request, refusal)
+        return redirect("bills:detail", tenant_slug=request.tenant.slug, invoice_uuid=invoice.uuid)
+    if request.method == "POST":
+        form = PayNowForm(request.POST)
+        if not form.is_valid():
+            error = " ".join(form.non_field_errors()) or "The payment form was incomplete."
+        else:
+            try:
+                outcome = _pay(request, invoice, form.cleaned_data)
+            except (ValidationError, services.CardSetupError) as refused:
+                error = " ".join(getattr(refused, "messages", [str(refused)]))
+            except stripe_gateway.StripeFailure as failure:
+                error = str(failure)
+            else:
+                if outcome.succeeded:
+                    amount = f"{invoice.number} is paid. Thank you."
+                    messages.success(request, amount)
+                    return redirect(
+                        "bills:detail", tenant_slug=request.tenant.slug, invoice_uuid=invoice.uuid
+                    )
+                if outcome.status == "requires_action" and outcome.client_secret:
+                    authenticate = outcome.client_secret
+                elif outcome.pending:
+                    error = "The card processor is still deciding; this invoice's page will say."
+                else:
+                    error = outcome.error or "The card was declined."
+    setup, stripe_down = None, ""
+    if not pay_now_refusal(invoice) and authenticate is None:
+        try:
+            setup = services.billing_profile_card_setup(
+                profile=profile, actor=Actor.from_request(request)
+            )
+        except stripe_gateway.StripeFailure as failure:
+            stripe_down = str(failure)
+    context = {
+        "invoice": invoice,
+        "profile": profile,
+        "refusal": pay_now_refusal(invoice),
+        "error": error,
+        "authenticate": authenticate,
+        "authenticate_id": authenticate.split("_secret_")[0] if authenticate else "",
+        "setup": setup,
+        "stripe_down": stripe_down,
+        "key": uuid.uuid4(),  # a new one each time the page is shown
+        "may_save_card": permissions.can_manage_payment_method(request.membership, profile),
+        "stripe_js_url": settings.STRIPE_JS_URL,
+        "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+    }
+    status = 422 if error and request.method == "POST" else 503 if stripe_down else 200
+    return render(request, "billing/invoice_pay.html", context, status=status)
+
+
+def _pay(request, invoice, data):
+    """Charge the invoice as the form asks; Stripe's outcome."""
+    if data["payment_intent"]:  # back from 3-D Secure
+        return invoice_pay_now_outcome(invoice=invoice, payment_intent_id=data["payment_intent"])
+    profile = invoice.billing_profile
+    if data["source"] == "saved":
+        if not profile.has_card:
+            raise ValidationError("There is no card on file: pay with another card.")
+        payment_method_id = profile.stripe_payment_method_id
+    else:
+        payment_method_id = services.billing_profile_pay_now_card(
+            profile=profile,
+            setup_intent_id=data["setup_intent"],
+            save=data["save_card"]
+            and permissions.can_manage_payment_method(request.membership, profile),
+            actor=Actor.from_request(request),
+        )
+    return invoice_pay_now(invoice=invoice, payment_method_id=payment_method_id, key=data["key"])

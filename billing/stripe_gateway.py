@@ -244,6 +244,7 @@ class PaymentOutcome:
     id: str  # the PaymentIntent's ("" when Stripe refused before making one)
     status: str  # Stripe's: "succeeded", "processing", "requires_action", ...
     error: str  # Stripe's message when the card was declined or needs its holder
+    client_secret: str = ""  # for Stripe.js, when its holder must confirm in the page
 
     @property
     def succeeded(self) -> bool:
@@ -261,14 +262,19 @@ AUTHENTICATION_NEEDED = (
 )
 
 
-def _outcome(intent: dict) -> PaymentOutcome:
+def _outcome(intent: dict, *, on_session: bool = False) -> PaymentOutcome:
     status = intent.get("status", "")
     error = (intent.get("last_payment_error") or {}).get("message", "")
     if status == "requires_action":
-        error = AUTHENTICATION_NEEDED
+        error = "" if on_session else AUTHENTICATION_NEEDED
     elif status not in ("succeeded", "processing") and not error:
         error = "The card was declined."
-    return PaymentOutcome(id=intent.get("id", ""), status=status, error=error)
+    return PaymentOutcome(
+        id=intent.get("id", ""),
+        status=status,
+        error=error,
+        client_secret=intent.get("client_secret", "") if on_session else "",
+    )
 
 
 def payment_intent_charge(
@@ -283,15 +289,48 @@ def payment_intent_charge(
     """Charge the saved card now, off-session (no one is there to confirm). A declined
     card, or one whose bank wants its holder, is an outcome, not an error; Stripe being
     unreachable is StripeUnavailable (the same key asked again is the same charge)."""
-    params = {
-        "amount": amount,
-        "currency": currency.lower(),
-        "customer": customer_id,
-        "payment_method": payment_method_id,
-        "confirm": True,
-        "off_session": True,
-        "metadata": metadata,
-    }
+    return _payment_intent_create(
+        {
+            "amount": amount,
+            "currency": currency.lower(),
+            "customer": customer_id,
+            "payment_method": payment_method_id,
+            "confirm": True,
+            "off_session": True,
+            "metadata": metadata,
+        },
+        idempotency_key,
+        on_session=False,
+    )
+
+
+def payment_intent_pay(
+    *,
+    customer_id: str,
+    payment_method_id: str,
+    amount: int,
+    currency: str,
+    idempotency_key: str,
+    metadata: dict,
+) -> PaymentOutcome:
+    """Charge a card of the customer's now, its holder in the page (Pay now): where the
+    bank asks for 3-D Secure, the outcome is `requires_action` with the client secret
+    Stripe.js confirms it with."""
+    return _payment_intent_create(
+        {
+            "amount": amount,
+            "currency": currency.lower(),
+            "customer": customer_id,
+            "payment_method": payment_method_id,
+            "confirm": True,
+            "metadata": metadata,
+        },
+        idempotency_key,
+        on_session=True,
+    )
+
+
+def _payment_intent_create(params: dict, idempotency_key: str, *, on_session: bool):
     try:
         with _translated():
             intent = client().v1.payment_intents.create(
@@ -304,7 +343,7 @@ def payment_intent_charge(
             return PaymentOutcome(id="", status="requires_payment_method", error=str(refused))
         outcome = _outcome(intent.to_dict() if hasattr(intent, "to_dict") else dict(intent))
         return PaymentOutcome(id=outcome.id, status=outcome.status, error=str(refused))
-    return _outcome(intent.to_dict())
+    return _outcome(intent.to_dict(), on_session=on_session)
 
 
 def payment_intent_outcome(payment_intent_id: str) -> tuple[PaymentOutcome, dict]:

@@ -13,6 +13,7 @@ from .cards import (
     billing_profile_card_known,
     billing_profile_card_setup,
     billing_profile_demo_card,
+    billing_profile_pay_now_card,
     billing_profile_set_payment_method,
     billing_profile_stripe_forget,
 )
@@ -51,6 +52,7 @@ __all__ = [
     "billing_profile_delete",
     "billing_profile_demo_card",
     "billing_profile_make_default",
+    "billing_profile_pay_now_card",
     "billing_profile_role_grant",
     "billing_profile_role_revoke",
     "billing_profile_roles_of_departed_member",

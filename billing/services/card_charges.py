@@ -193,7 +193,7 @@ def _send_failure_email(attempt_id: int) -> None:
     ).get(pk=attempt_id)
     invoice, profile = attempt.invoice, attempt.invoice.billing_profile
     to = profile.invoice_emails or [profile.email]
-    path = tenant_url("bills:detail", invoice.tenant.slug, invoice_uuid=invoice.uuid)
+    path = tenant_url("bills:pay", invoice.tenant.slug, invoice_uuid=invoice.uuid)
     with money_locale(locale_for_country(invoice.tenant.country)):
         body = render_to_string(
             "billing/email/card_declined.txt",
@@ -236,3 +236,76 @@ def card_charges_due(today: datetime.date) -> list[tuple[int, int]]:
         created_at__lt=timezone.now() - STALE_AFTER,
     ).values_list("invoice_id", "number")
     return sorted({*due, *stale})
+
+
+def pay_now_refusal(invoice: Invoice) -> str:
+    """Why the invoice can't be paid in the page now ("" when it can)."""
+    if invoice.kind != InvoiceKind.INVOICE or invoice.status != InvoiceStatus.OPEN:
+        return f"{invoice} is not open: there is nothing to pay on it."
+    if invoice.amount_due <= 0:
+        return f"{invoice} is paid in full."
+    if invoice.payment_method != PaymentMethod.CARD:
+        return f"{invoice} is paid by check or wire transfer: its bank details are on the invoice."
+    if invoice.card_attempts.filter(status__in=UNSETTLED).exists():
+        return (
+            f"{invoice}'s card is being charged right now. Reload this page in a minute "
+            "to see whether it went through."
+        )
+    return ""
+
+
+def invoice_pay_now(
+    *, invoice: Invoice, payment_method_id: str, key: str
+) -> stripe_gateway.PaymentOutcome:
+    """Charge what is due on the invoice to a card of its profile's Stripe customer, its
+    holder in the page. `key` comes from the page's form, so a double submit is one charge.
+    A succeeded charge is recorded now; one that needs 3-D Secure comes back with the
+    client secret the page confirms it with (`invoice_pay_now_outcome` then reads it)."""
+    profile = invoice.billing_profile
+    refusal = pay_now_refusal(invoice)
+    if refusal:
+        raise ValidationError(refusal)
+    if not profile.stripe_customer_id:
+        raise ValidationError(NO_CARD)
+    outcome = stripe_gateway.payment_intent_pay(
+        customer_id=profile.stripe_customer_id,
+        payment_method_id=payment_method_id,
+        amount=invoice.amount_due,
+        currency=invoice.currency,
+        idempotency_key=f"invoice-{invoice.uuid}-pay-now-{key}",
+        metadata={
+            "invoice": str(invoice.uuid),
+            "invoice_number": invoice.number,
+            "pay_now": "1",
+        },
+    )
+    if outcome.succeeded:
+        _record_pay_now(invoice, outcome.id)
+    return outcome
+
+
+def invoice_pay_now_outcome(*, invoice: Invoice, payment_intent_id: str):
+    """What became of a Pay now charge after the page confirmed it, read back from Stripe
+    (never taken from the browser); recorded when it succeeded. ValidationError when the
+    PaymentIntent is not this invoice's."""
+    try:
+        outcome, facts = stripe_gateway.payment_intent_outcome(payment_intent_id)
+    except stripe_gateway.StripeObjectMissing:
+        raise ValidationError("Stripe doesn't know that payment; nothing was charged.") from None
+    if facts["metadata"].get("invoice") != str(invoice.uuid) or facts["currency"] != (
+        invoice.currency
+    ):
+        raise ValidationError("That payment is not this invoice's; nothing was recorded.")
+    if outcome.succeeded:
+        _record_pay_now(invoice, outcome.id, facts["amount"])
+    return outcome
+
+
+def _record_pay_now(invoice: Invoice, payment_intent_id: str, amount: int | None = None) -> None:
+    problem = card_payment_record(
+        invoice=invoice,
+        amount=invoice.amount_due if amount is None else amount,
+        payment_intent_id=payment_intent_id,
+    )
+    if problem:
+        raise ValidationError(problem)

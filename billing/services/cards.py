@@ -135,6 +135,20 @@ def billing_profile_card_confirm(
     """Save the card of a SetupIntent the browser confirmed, after reading it back from
     Stripe: it must be this profile's and have succeeded. The card becomes the customer's
     default at Stripe and the profile's payment method; a card it replaces is detached."""
+    card = _confirmed_card(profile, setup_intent_id)
+    stripe_gateway.customer_set_default_payment_method(
+        profile.stripe_customer_id, card.payment_method_id
+    )
+    old = profile.stripe_payment_method_id
+    profile = store_card(profile, card, actor, pay_by_card=True)
+    if old and old != card.payment_method_id:
+        _detach_quietly(old)
+    return profile
+
+
+def _confirmed_card(profile: BillingProfile, setup_intent_id: str):
+    """The card of a SetupIntent the browser confirmed, read back from Stripe: it must be
+    this profile's customer's and have succeeded; attached to the customer."""
     if not setup_intent_id.startswith("seti_"):
         raise CardSetupError("The card form sent no card setup; nothing was changed.")
     try:
@@ -149,14 +163,19 @@ def billing_profile_card_confirm(
     card = outcome.card
     if card.customer_id is None:
         stripe_gateway.payment_method_attach(card.payment_method_id, profile.stripe_customer_id)
-    stripe_gateway.customer_set_default_payment_method(
-        profile.stripe_customer_id, card.payment_method_id
-    )
-    old = profile.stripe_payment_method_id
-    profile = store_card(profile, card, actor, pay_by_card=True)
-    if old and old != card.payment_method_id:
-        _detach_quietly(old)
-    return profile
+    return card
+
+
+def billing_profile_pay_now_card(
+    *, profile: BillingProfile, setup_intent_id: str, save: bool, actor: Actor
+) -> str:
+    """The payment method id of a card given for Pay now through a SetupIntent the page
+    confirmed; with `save`, also the profile's card from now on (as the card form saves)."""
+    if save:
+        return billing_profile_card_confirm(
+            profile=profile, setup_intent_id=setup_intent_id, actor=actor
+        ).stripe_payment_method_id
+    return _confirmed_card(profile, setup_intent_id).payment_method_id
 
 
 def _detach_quietly(payment_method_id: str) -> None:

@@ -18,6 +18,7 @@ from tests.factories import BillingProfileFactory, BillingProfileRoleFactory
 
 VISA = "4242424242424242"
 DECLINED = "4000000000000002"
+DECLINES_CHARGES = "4000000000000341"  # attaches, then every charge is declined
 
 
 @pytest.fixture
@@ -52,6 +53,26 @@ def confirm_card_in_browser(client_secret: str, number: str = VISA) -> dict:
         timeout=10,
     )
     return response.json()
+
+
+def card_profile(tenant, number: str = VISA, **fields):
+    """A profile of `tenant` paying by a card saved as the card form saves one (a SetupIntent
+    the browser confirms, read back from Stripe); invoices e-mailed to ap@contoso.example."""
+    from billing.models import PaymentMethod
+    from billing.services import billing_profile_card_confirm, billing_profile_card_setup
+    from portal.audit import Actor
+
+    profile = BillingProfileFactory(tenant=tenant, invoice_emails=["ap@contoso.example"], **fields)
+    setup = billing_profile_card_setup(profile=profile, actor=Actor.system())
+    confirm_card_in_browser(setup.client_secret, number)
+    billing_profile_card_confirm(
+        profile=profile,
+        setup_intent_id=setup.client_secret.split("_secret_")[0],
+        actor=Actor.system(),
+    )
+    profile.refresh_from_db()
+    assert profile.payment_method == PaymentMethod.CARD and profile.has_card
+    return profile
 
 
 def signed(event: dict, secret: str | None = None, timestamp: int | None = None):

@@ -22,36 +22,18 @@ from billing.models import (
     PaymentMethod,
 )
 from billing.services import (
-    billing_profile_card_confirm,
-    billing_profile_card_setup,
     charge_create,
     invoicing_run,
 )
 from billing.services.card_charges import card_charge_ask, card_charge_claim, card_charges_due
 from billing.tasks import card_charges_sweep, charge_card_invoice
-from portal.audit import Actor
 from tests.factories import BillingProfileFactory, PlanFactory
 
-from .conftest import VISA, confirm_card_in_browser, signed
+from .conftest import DECLINES_CHARGES, card_profile, signed
 
 pytestmark = pytest.mark.django_db
 
-DECLINES_CHARGES = "4000000000000341"  # attaches, then every charge is declined
 ISSUED = datetime.date(2026, 12, 1)
-
-
-def card_profile(tenant, number=VISA, **fields):
-    profile = BillingProfileFactory(tenant=tenant, invoice_emails=["ap@contoso.example"], **fields)
-    setup = billing_profile_card_setup(profile=profile, actor=Actor.system())
-    confirm_card_in_browser(setup.client_secret, number)
-    billing_profile_card_confirm(
-        profile=profile,
-        setup_intent_id=setup.client_secret.split("_secret_")[0],
-        actor=Actor.system(),
-    )
-    profile.refresh_from_db()
-    assert profile.payment_method == PaymentMethod.CARD and profile.has_card
-    return profile
 
 
 def issue(profile, amount=9000, tasks=None):

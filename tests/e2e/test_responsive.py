@@ -12,6 +12,7 @@ from portal.models import Role
 from subscriptions import services
 from subscriptions.models import Proposal, ProposalLine
 
+from ..billing.conftest import DECLINES_CHARGES, card_profile
 from ..factories import (
     AppFactory,
     BillingProfileFactory,
@@ -20,6 +21,7 @@ from ..factories import (
     PlanFactory,
     SubscriptionFactory,
     UserFactory,
+    billed,
 )
 from .conftest import sign_in
 
@@ -51,6 +53,9 @@ def tenant_pages(tenant, admin, reader):
     grant = BillingProfileRoleFactory(profile=profile, user=reader, role=ProfileRole.READER)
     member = UserFactory(email="ada.lovelace.long.address@contoso.example", full_name="Ada L")
     membership = MembershipFactory(tenant=tenant, user=member, role=Role.READER)
+    card = card_profile(tenant, DECLINES_CHARGES, name="Contoso cards with a long name")
+    billed(card, plan, 123456, 11)  # its charge declined: open, payable with Pay now
+    invoice = card.invoices.get()
     t, p = f"/t/{tenant.slug}", f"/t/{tenant.slug}/billing/accounts/profiles/{profile.uuid}"
     return {
         "home": f"{t}/",
@@ -78,6 +83,9 @@ def tenant_pages(tenant, admin, reader):
         "renewals": f"{t}/billing/renewals/",
         "proposals": f"{t}/billing/proposals/",
         "proposal": f"{t}/billing/proposals/{proposal.uuid}/",
+        "bills": f"{t}/billing/bills/",
+        "invoice": f"{t}/billing/bills/invoices/{invoice.uuid}/",
+        "invoice_pay": f"{t}/billing/bills/invoices/{invoice.uuid}/pay/",
         "not_found": f"{t}/billing/accounts/profiles/00000000-0000-0000-0000-000000000000/",
     }
 
