@@ -82,14 +82,30 @@ def charge_card_invoice(invoice_id: int, number: int) -> str:
 def card_charges_sweep(day: str | None = None) -> int:
     """Queue every card charge due (Celery beat, hourly): the retries of the day, and any
     claimed attempt whose task was lost; how many."""
+    from .notices import notices_resend
     from .services.card_charges import card_charges_due
 
     today = datetime.date.fromisoformat(day) if day else timezone.now().date()
     due = card_charges_due(today)
     for invoice_id, number in due:
         queue_card_charge(invoice_id, number)
+    notices_resend()  # e-mails of invoices whose task was lost
     return len(due)
 
 
 def queue_card_charge(invoice_id: int, number: int) -> None:
     charge_card_invoice.apply_async((invoice_id, number), task_id=f"card-{invoice_id}-{number}")
+
+
+@shared_task(
+    autoretry_for=(OSError,),  # SMTP and network errors, after the claim is given back
+    retry_backoff=60,
+    retry_backoff_max=3600,
+    max_retries=8,
+    acks_late=True,
+)
+def send_invoice_notice(notice_id: int) -> bool:
+    """Send an invoice's e-mail unless it was sent (or is being sent); whether this sent it."""
+    from .notices import notice_send
+
+    return notice_send(notice_id)

@@ -116,6 +116,8 @@ ACTIONS = {
     "credit_note.issue": "Credit note issued",
     "invoice.payment": "Payment recorded",
     "invoice.void": "Invoice voided",
+    "invoice.overdue": "Invoice overdue: its apps suspended",
+    "invoice.uncollectible": "Invoice written off as uncollectible",
     "subscription.buy": "App bought",
     "subscription.change_quantity": "License quantity changed",
     "subscription.change_quantity_requested": "License quantity change sent to the publisher",

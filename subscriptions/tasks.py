@@ -26,6 +26,7 @@ from .models.notice import CLAIM_LEASE
 from .notices import notice_email, notices_send
 from .services import changes_confirm_silent, marketplace_tokens_purge, sweep
 from .services.common import utc_day
+from .services.dunning import dunning_day
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ def lifecycle_finish(self, day: str) -> None:
         # A chunk that fails every time must not hold back the days after it: they are
         # swept, and each of them tries again what is still due ("due by the day").
         log.error("Lifecycle sweep of %s: %d chunks still due after every try.", day, len(left))
+    dunning_day(moment)  # non-payment: suspensions, reinstatements, disablements
     notices_send(day=moment)  # the day's e-mails, after its moves (an expiry's notice)
     sweep.day_finish(moment)
     if moment < utc_day() and not self.request.is_eager:  # eager: lifecycle_sweep loops

@@ -10,7 +10,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from billing.models import BillingProfile, Charge
+from billing import permissions as billing_permissions
+from billing.models import BillingProfile, Charge, PaymentMethod
 from portal.audit import Actor
 from portal.csp import allow_form_action
 from portal.links import tenant_url
@@ -43,7 +44,12 @@ def access_subscription(
     if not permissions.can_view_subscriptions(request.membership):
         raise Http404("No such app.")
     subscriptions = Subscription.objects.visible_to(request.membership).select_related(
-        "plan__app__publisher", "billing_profile", "bought_by", "bought_by_partner", "tenant"
+        "plan__app__publisher",
+        "billing_profile",
+        "bought_by",
+        "bought_by_partner",
+        "tenant",
+        "suspended_for__billing_profile",
     )
     if renewal_price:
         subscriptions = subscriptions.with_renewal_price()
@@ -128,6 +134,25 @@ def _columns(query, sort: str) -> list[dict]:
     return columns
 
 
+def _overdue_link(membership, subscription) -> dict | None:
+    """Where the member pays the overdue invoice a suspended app waits on: Pay now for a
+    card invoice (those who may pay), else the invoice with its bank details (those who may
+    see it); None when there is none or they may not."""
+    invoice = subscription.suspended_for
+    if invoice is None or not billing_permissions.can_view_invoices(
+        membership, invoice.billing_profile
+    ):
+        return None
+    pays = billing_permissions.can_pay_invoices(membership, invoice.billing_profile)
+    card = invoice.payment_method == PaymentMethod.CARD
+    name = "bills:pay" if card and pays else "bills:detail"
+    label = f"Pay invoice {invoice.number}" if pays else f"See invoice {invoice.number}"
+    return {
+        "url": tenant_url(name, membership.tenant.slug, invoice_uuid=invoice.uuid),
+        "label": label,
+    }
+
+
 @require_GET
 def subscription_detail(request, subscription_uuid):
     subscription = access_subscription(request, subscription_uuid, renewal_price=True)
@@ -158,6 +183,7 @@ def subscription_detail(request, subscription_uuid):
         .order_by("-created_at", "-pk"),
         "buy_again": buy_again,
         "buy_again_refusal": not_again,
+        "overdue": _overdue_link(membership, subscription),
     }
     response = render(request, "subscriptions/subscription_detail.html", context)
     return allow_form_action(response, subscription.plan.app.publisher.landing_page_url)

@@ -15,7 +15,8 @@ from .invoices import (
     InvoiceStatus,
     invoice_number,
 )
-from .payments import CardChargeAttempt, ChargeAttemptStatus, Payment
+from .notices import InvoiceNotice, InvoiceNoticeKind
+from .payments import CARD_RETRY_DAYS, CardChargeAttempt, ChargeAttemptStatus, Payment
 from .profiles import (
     TENANT_ROLE_ON_PROFILES,
     BillingProfile,
@@ -28,6 +29,7 @@ from .profiles import (
 )
 
 __all__ = [
+    "CARD_RETRY_DAYS",
     "CREDIT_KINDS",
     "ISSUED",
     "SERIES",
@@ -49,6 +51,8 @@ __all__ = [
     "InvoiceExportQuerySet",
     "InvoiceKind",
     "InvoiceLine",
+    "InvoiceNotice",
+    "InvoiceNoticeKind",
     "InvoiceQuerySet",
     "InvoiceStatus",
     "Payment",

@@ -2,9 +2,10 @@
 
 An invoice is made a draft (no number), its lines added, then issued: numbered from its
 series' counter row, locked in the issuing transaction, so a rolled-back issue leaves no gap.
-Once issued, only its status, amount paid, amount due and stored PDF move; on PostgreSQL a
-trigger refuses anything else, and any change to its lines (migration 0007). Corrections
-are credit notes, which have their own series and name the invoice they correct.
+Once issued, only its status, amount paid, amount due, stored PDF and the day its apps were
+suspended for it move; on PostgreSQL a trigger refuses anything else, and any change to its
+lines (migration 0009). Corrections are credit notes, which have their own series and name
+the invoice they correct.
 
 Amounts are integers in the currency's minor unit. An invoice's total is at least zero, a
 credit note's at most zero. `amount_due` is what the customer still owes on an invoice;
@@ -111,6 +112,8 @@ class Invoice(models.Model):
     po_number = models.CharField("PO number", max_length=50, blank=True)
     tax_label = models.CharField(max_length=50, blank=True)  # "VAT 19%"
     tax_note = models.CharField(max_length=300, blank=True)  # the reverse charge, say
+    # The day its subscriptions were suspended for it, overdue (payments and dunning).
+    suspended_on = models.DateField(null=True, blank=True, editable=False)
     pdf_file = models.CharField(max_length=255, blank=True, editable=False)
     pdf_sha256 = models.CharField(max_length=64, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -6,6 +6,7 @@ lowers its invoice's amount due; amounts are integers in the invoice's currency'
 unit, always above zero.
 """
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -56,6 +57,10 @@ class Payment(models.Model):
         return f"{self.amount} {self.currency} on {self.invoice}"
 
 
+# Days after issue a card invoice is charged: the first charge, then its retries.
+CARD_RETRY_DAYS = (0, 1, 3, 5, 7)
+
+
 class ChargeAttemptStatus(models.TextChoices):
     SENDING = "sending", "Sending"  # claimed: Stripe is being asked, or was and didn't say
     PROCESSING = "processing", "Processing"  # Stripe is deciding; its webhook will tell
@@ -81,7 +86,6 @@ class CardChargeAttempt(models.Model):
     error = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     settled_at = models.DateTimeField(null=True, blank=True)
-    notified_at = models.DateTimeField(null=True, blank=True)  # the failure's e-mail queued
 
     class Meta:
         ordering = ["invoice", "number"]
@@ -102,3 +106,10 @@ class CardChargeAttempt(models.Model):
 
     def __str__(self):
         return f"Charge {self.number} of {self.invoice}: {self.status}"
+
+    @property
+    def next_try(self) -> datetime.date | None:
+        """When the attempt after this one is made; None after the last."""
+        if self.number >= len(CARD_RETRY_DAYS):
+            return None
+        return self.invoice.issue_date + datetime.timedelta(days=CARD_RETRY_DAYS[self.number])

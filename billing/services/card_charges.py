@@ -14,32 +14,30 @@ import datetime
 import logging
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Q
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from portal.audit import Actor
-from portal.links import tenant_url
-from portal.money import format_money, locale_for_country, money_locale
 
 from .. import stripe_gateway
 from ..models import (
+    CARD_RETRY_DAYS,
     CardChargeAttempt,
     ChargeAttemptStatus,
     Invoice,
     InvoiceKind,
+    InvoiceNoticeKind,
     InvoiceStatus,
     Payment,
     PaymentMethod,
 )
+from ..notices import invoice_notice_record
 from .payments import payment_record
 
 log = logging.getLogger(__name__)
 
-RETRY_DAYS = (0, 1, 3, 5, 7)  # days after issue: the first charge, then its retries
 UNSETTLED = (ChargeAttemptStatus.SENDING, ChargeAttemptStatus.PROCESSING)
 # A claimed attempt whose task said nothing for this long is asked again (same key).
 STALE_AFTER = timedelta(minutes=15)
@@ -60,14 +58,7 @@ def chargeable():
 def attempt_due(issue_date: datetime.date, today: datetime.date) -> int:
     """The number of the last charge due by `today` (0 before issue)."""
     days = (today - issue_date).days
-    return sum(1 for offset in RETRY_DAYS if offset <= days)
-
-
-def next_try(attempt: CardChargeAttempt) -> datetime.date | None:
-    """When the attempt after this one is made, None after the last."""
-    if attempt.number >= len(RETRY_DAYS):
-        return None
-    return attempt.invoice.issue_date + timedelta(days=RETRY_DAYS[attempt.number])
+    return sum(1 for offset in CARD_RETRY_DAYS if offset <= days)
 
 
 def card_charge_claim(invoice_id: int, number: int) -> CardChargeAttempt | None:
@@ -155,9 +146,9 @@ def card_charge_settle(attempt_id: int, outcome) -> CardChargeAttempt:
         else:
             attempt.status, attempt.settled_at = ChargeAttemptStatus.FAILED, now
             attempt.error = (outcome.error or "The card was declined.")[:500]
-            attempt.notified_at = now
-            attempt_id = attempt.pk
-            transaction.on_commit(lambda: _send_failure_email(attempt_id))
+            invoice_notice_record(
+                attempt.invoice, InvoiceNoticeKind.CARD_DECLINED, key=attempt.number
+            )
         attempt.save()
     return attempt
 
@@ -185,37 +176,10 @@ def card_payment_record(*, invoice: Invoice, amount: int, payment_intent_id: str
     return ""
 
 
-def _send_failure_email(attempt_id: int) -> None:
-    from portal.tasks import send_email
-
-    attempt = CardChargeAttempt.objects.select_related(
-        "invoice__tenant", "invoice__billing_profile"
-    ).get(pk=attempt_id)
-    invoice, profile = attempt.invoice, attempt.invoice.billing_profile
-    to = profile.invoice_emails or [profile.email]
-    path = tenant_url("bills:pay", invoice.tenant.slug, invoice_uuid=invoice.uuid)
-    with money_locale(locale_for_country(invoice.tenant.country)):
-        body = render_to_string(
-            "billing/email/card_declined.txt",
-            {
-                "invoice": invoice,
-                "attempt": attempt,
-                "amount": format_money(attempt.amount, attempt.currency),
-                "next_try": next_try(attempt),
-                "url": f"{settings.PORTAL_BASE_URL}{path}",
-            },
-        )
-    subject = f"We couldn't charge your card for invoice {invoice.number}"
-    try:
-        send_email.delay(subject, body, to)
-    except Exception:  # the broker is down: the attempt's page and the invoice still say it
-        log.exception("Card decline e-mail for %s not queued", invoice)
-
-
 def card_charges_due(today: datetime.date) -> list[tuple[int, int]]:
     """(invoice id, attempt number) of every charge to send now: the one due by `today`
     of each open card invoice not tried yet, and any claimed long ago whose task was lost."""
-    oldest = today - timedelta(days=RETRY_DAYS[-1])
+    oldest = today - timedelta(days=CARD_RETRY_DAYS[-1])
     invoices = (
         chargeable()
         .filter(issue_date__gte=oldest, issue_date__lte=today)

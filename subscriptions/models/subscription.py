@@ -292,6 +292,10 @@ class Subscription(SubscriptionFacts, models.Model):
         max_length=20, choices=Status.choices, default=Status.PENDING_ACTIVATION
     )
     disabled_reason = models.CharField(max_length=20, choices=DisabledReason.choices, blank=True)
+    # While suspended for non-payment: the overdue invoice it waits on (paid, it is reinstated).
+    suspended_for = models.ForeignKey(
+        "billing.Invoice", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     term_start = models.DateField(null=True, blank=True)
     term_end = models.DateField(null=True, blank=True)
     auto_renew = models.BooleanField(default=True)
@@ -343,6 +347,10 @@ class Subscription(SubscriptionFacts, models.Model):
             ),
             models.CheckConstraint(condition=_QUANTITY, name="subscription_quantity_fits"),
             models.CheckConstraint(condition=_DISABLED, name="subscription_disabled_has_reason"),
+            models.CheckConstraint(
+                condition=Q(suspended_for__isnull=True) | Q(status=Status.SUSPENDED),
+                name="subscription_suspended_for_while_suspended",
+            ),
             models.CheckConstraint(condition=_TERM, name="subscription_term_when_activated"),
             models.CheckConstraint(
                 condition=Q(bought_via__in=BoughtVia.values) & _PARTNER,
@@ -385,9 +393,10 @@ class Subscription(SubscriptionFacts, models.Model):
         if self.status == Status.ACTIVE:
             return "Active: your people can use it."
         if self.status == Status.SUSPENDED:
+            invoice = self.suspended_for.number if self.suspended_for_id else "an invoice"
             return (
-                "Suspended because an invoice is overdue: no one can use it until the invoice "
-                "is paid."
+                f"Suspended: invoice {invoice} is overdue. No one can use it until the "
+                "invoice is paid."
             )
         since = f"{self.disabled_at:%-d %B %Y}" if self.disabled_at else ""
         why = {

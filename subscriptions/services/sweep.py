@@ -41,6 +41,7 @@ from ..models import LifecycleRun, Subscription
 from ..notices import notices_send
 from ..terms import term_end
 from .common import describe_term, money, utc_day
+from .dunning import dunning_day
 from .outbox import tell_publishers
 
 CHUNK_SIZE = 2_000
@@ -282,7 +283,7 @@ def _disable(subscriptions, transition: str, now, why: str) -> int:
         return 0
     moved = subscriptions.filter(
         status__in=move.sources, pk__in=[row["pk"] for row in rows]
-    ).update(status=move.target, disabled_reason=move.reason, disabled_at=now)
+    ).update(status=move.target, disabled_reason=move.reason, disabled_at=now, suspended_for=None)
     if moved != len(rows):
         raise RuntimeError(f"Disabled {moved} of the {len(rows)} subscriptions locked.")
     _record(rows, transition, now, data=lambda row: {"why": why}, target=move.target)
@@ -412,6 +413,8 @@ def run_lifecycle(
             total += sweep_range(each, first, last, tenant=tenant, now=now)
             if progress is not None:
                 progress(each, size, due_count)
+        if tenant is None:  # non-payment steps are invoices', not a tenant's repair
+            dunning_day(each, now=now)
         notices_send(day=each, tenant=tenant)  # the day's e-mails, after its moves
         if tenant is None:
             day_finish(each, now)

@@ -57,6 +57,9 @@ def _move(subscription, transition, actor: Actor, now, *, data=None, fields=()):
     if move.target == Status.DISABLED:
         subscription.disabled_reason, subscription.disabled_at = move.reason, now
         changed |= {"disabled_reason", "disabled_at"}
+    if move.target != Status.SUSPENDED and subscription.suspended_for_id is not None:
+        subscription.suspended_for = None  # no longer waiting on an overdue invoice
+        changed.add("suspended_for")
     subscription.save(update_fields=sorted(changed))
     audit_record(
         tenant=subscription.tenant,

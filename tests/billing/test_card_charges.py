@@ -102,7 +102,7 @@ def test_a_declining_card_is_retried_on_days_1_3_5_and_7_each_failure_mailed_onc
     assert {a.status for a in attempts} == {ChargeAttemptStatus.FAILED}
     assert len({a.idempotency_key for a in attempts}) == 5
     assert len(mail.outbox) == 5
-    assert "That was the last automatic try." in mail.outbox[-1].body
+    assert "That was the last automatic try: unless the invoice is paid" in mail.outbox[-1].body
     invoice.refresh_from_db()
     assert invoice.status == InvoiceStatus.OPEN and not Payment.objects.exists()
 
