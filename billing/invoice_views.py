@@ -112,6 +112,16 @@ def invoice_detail(request, invoice_uuid):
         "lines": invoice.lines.all(),
         "payments": invoice.payments.order_by("received_on", "pk"),
         "card_attempts": invoice.card_attempts.order_by("number"),
+        # Credit: on an invoice, what credit notes took off it and refunded of what it was
+        # paid; on a credit note, where its credit went.
+        "credits": (
+            invoice.applications.select_related("invoice")
+            if invoice.is_credit_note
+            else invoice.credits_applied.select_related("credit_note")
+        ),
+        "refunds": (invoice.refunds if invoice.is_credit_note else invoice.refunds_given)
+        .select_related("credit_note", "invoice")
+        .order_by("created_at", "pk"),
         "credit_notes": Invoice.objects.visible_to(request.membership).filter(corrects=invoice),
     }
     return render(request, "billing/invoice_detail.html", context)

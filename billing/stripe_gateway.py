@@ -361,6 +361,56 @@ def payment_intent_outcome(payment_intent_id: str) -> tuple[PaymentOutcome, dict
     return _outcome(values), facts
 
 
+@dataclass(frozen=True)
+class RefundOutcome:
+    id: str
+    status: str  # Stripe's: "succeeded", "pending", "failed", "canceled"
+    amount: int
+    metadata: dict
+    error: str = ""
+
+
+def _refund(refund: dict) -> RefundOutcome:
+    return RefundOutcome(
+        id=refund.get("id", ""),
+        status=refund.get("status", ""),
+        amount=int(refund.get("amount") or 0),
+        metadata=dict(refund.get("metadata") or {}),
+        error=refund.get("failure_reason") or "",
+    )
+
+
+def refund_create(
+    *, payment_intent_id: str, amount: int, idempotency_key: str, metadata: dict
+) -> RefundOutcome:
+    """Give `amount` of a succeeded PaymentIntent back to its card. Refused by Stripe (the
+    charge already refunded, say): an outcome with status "failed" and Stripe's words."""
+    try:
+        with _translated():
+            refund = client().v1.refunds.create(
+                params={
+                    "payment_intent": payment_intent_id,
+                    "amount": amount,
+                    "metadata": metadata,
+                },
+                options={"idempotency_key": idempotency_key},
+            )
+    except StripeUnavailable:
+        raise
+    except StripeFailure as refused:
+        return RefundOutcome(
+            id="", status="failed", amount=amount, metadata=metadata, error=str(refused)
+        )
+    return _refund(refund.to_dict())
+
+
+def refunds_of_charge(charge_id: str) -> list[RefundOutcome]:
+    """The refunds of a charge, as Stripe has them now."""
+    with _translated():
+        refunds = client().v1.refunds.list(params={"charge": charge_id, "limit": 100})
+    return [_refund(refund.to_dict()) for refund in refunds.data]
+
+
 def demo_card_setup(*, customer_id: str, idempotency_key: str) -> str:
     """Save Stripe's test Visa (4242) on the customer, as a person would through the card
     form; the SetupIntent's id. For demo data only: test-mode Stripe knows `pm_card_visa`."""

@@ -84,12 +84,15 @@ def card_charges_sweep(day: str | None = None) -> int:
     claimed attempt whose task was lost; how many."""
     from .notices import notices_resend
     from .services.card_charges import card_charges_due
+    from .services.refunds import refunds_due
 
     today = datetime.date.fromisoformat(day) if day else timezone.now().date()
     due = card_charges_due(today)
     for invoice_id, number in due:
         queue_card_charge(invoice_id, number)
     notices_resend()  # e-mails of invoices whose task was lost
+    for refund_id in refunds_due():  # refunds whose task was lost
+        queue_refund(refund_id)
     return len(due)
 
 
@@ -109,3 +112,22 @@ def send_invoice_notice(notice_id: int) -> bool:
     from .notices import notice_send
 
     return notice_send(notice_id)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OSError, StripeUnavailable),
+    retry_backoff=30,
+    retry_backoff_max=600,
+    max_retries=6,
+)
+def refund_to_card(refund_id: int) -> str:
+    """Ask Stripe for a credit note's refund to the card, unless it is settled; its status."""
+    from .services.refunds import refund_send
+
+    refund = refund_send(refund_id)
+    return refund.status if refund is not None else "no such refund"
+
+
+def queue_refund(refund_id: int) -> None:
+    refund_to_card.apply_async((refund_id,), task_id=f"refund-{refund_id}")

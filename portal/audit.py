@@ -114,6 +114,7 @@ ACTIONS = {
     "billing_profile.role_revoke": "Billing role revoked",
     "invoice.issue": "Invoice issued",
     "credit_note.issue": "Credit note issued",
+    "credit_note.refund": "Credit note refunded to the card",
     "invoice.payment": "Payment recorded",
     "invoice.void": "Invoice voided",
     "invoice.overdue": "Invoice overdue: its apps suspended",

@@ -16,7 +16,15 @@ from .invoices import (
     invoice_number,
 )
 from .notices import InvoiceNotice, InvoiceNoticeKind
-from .payments import CARD_RETRY_DAYS, CardChargeAttempt, ChargeAttemptStatus, Payment
+from .payments import (
+    CARD_RETRY_DAYS,
+    CardChargeAttempt,
+    ChargeAttemptStatus,
+    CreditApplication,
+    Payment,
+    Refund,
+    RefundStatus,
+)
 from .profiles import (
     TENANT_ROLE_ON_PROFILES,
     BillingProfile,
@@ -44,6 +52,7 @@ __all__ = [
     "ChargeAttemptStatus",
     "ChargeKind",
     "ChargeQuerySet",
+    "CreditApplication",
     "ExportStatus",
     "Invoice",
     "InvoiceCounter",
@@ -58,6 +67,8 @@ __all__ = [
     "Payment",
     "PaymentMethod",
     "ProfileRole",
+    "Refund",
+    "RefundStatus",
     "StripeEvent",
     "invoice_number",
 ]

@@ -113,3 +113,73 @@ class CardChargeAttempt(models.Model):
         if self.number >= len(CARD_RETRY_DAYS):
             return None
         return self.invoice.issue_date + datetime.timedelta(days=CARD_RETRY_DAYS[self.number])
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending", "Being refunded"  # recorded; Stripe is being asked, or will be
+    SUCCEEDED = "succeeded", "Refunded"
+    FAILED = "failed", "Failed"
+
+
+class Refund(models.Model):
+    """Money given back to the card that paid an invoice, for a credit note against it.
+    Recorded in the invoice run's transaction (pending), asked of Stripe by a task with a
+    key derived from the refund, settled once, from the task or Stripe's webhook."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="refunds")
+    credit_note = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="refunds")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="refunds_given")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    amount = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(
+        max_length=20, choices=RefundStatus.choices, default=RefundStatus.PENDING
+    )
+    stripe_refund_id = models.CharField(max_length=255, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TenantOwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=RefundStatus.values), name="refund_status_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["stripe_refund_id"],
+                condition=~Q(stripe_refund_id=""),
+                name="refund_stripe_once",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Refund of {self.amount} {self.currency} for {self.credit_note}"
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"refund-{self.uuid}"
+
+
+class CreditApplication(models.Model):
+    """Credit of a credit note used against an invoice's amount due: the invoice it
+    corrects, or, credit left over after that invoice was paid by check or wire, the
+    profile's next invoice."""
+
+    credit_note = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="applications")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="credits_applied")
+    amount = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="credit_applied_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.amount} of {self.credit_note} on {self.invoice}"

@@ -15,6 +15,7 @@ from .cards import (
     billing_profile_stripe_forget,
     store_card,
 )
+from .refunds import refunds_reconcile
 
 STRIPE = Actor.system("stripe")
 
@@ -151,7 +152,15 @@ def _on_payment_intent(intent: dict) -> str:
     return f"payment on {invoice}: {problem or 'recorded'}"
 
 
+def _on_charge_refunded(charge: dict) -> str:
+    """A charge was refunded: the refunds of it that are the portal's are settled, as
+    Stripe has them now."""
+    settled = refunds_reconcile(charge.get("id", ""))
+    return f"{settled} refund(s) settled" if settled else "ignored: no refund of ours waits"
+
+
 HANDLERS = {
+    "charge.refunded": _on_charge_refunded,
     "payment_intent.succeeded": _on_payment_intent,
     "payment_intent.payment_failed": _on_payment_intent,
     "setup_intent.succeeded": _on_setup_intent_succeeded,

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from portal.audit import Actor, audit_event, audit_record_many
@@ -34,12 +35,16 @@ from portal.regions import REGIONS
 from ..models import (
     BillingProfile,
     Charge,
+    CreditApplication,
     Invoice,
     InvoiceCounter,
     InvoiceKind,
     InvoiceLine,
     InvoiceStatus,
+    Payment,
     PaymentMethod,
+    Refund,
+    RefundStatus,
     invoice_number,
 )
 from ..models.invoices import SERIES
@@ -290,7 +295,8 @@ def _issue(documents: list[_Document], period, day: datetime.date) -> None:
             draft.number = invoice_number(kind, day.year, sequence)
             draft.status = InvoiceStatus.PAID if draft.amount_due == 0 else InvoiceStatus.OPEN
     Invoice.objects.bulk_update(drafts, ["number", "status"], batch_size=500)
-    _apply_credit_notes([draft for draft in drafts if draft.corrects_id is not None])
+    refunds = _apply_credit_notes([draft for draft in drafts if draft.corrects_id is not None])
+    _carry_credit([draft for draft in drafts if draft.kind == InvoiceKind.INVOICE])
     charges = [
         draft.pk
         for draft in drafts
@@ -298,7 +304,9 @@ def _issue(documents: list[_Document], period, day: datetime.date) -> None:
         and draft.payment_method == PaymentMethod.CARD
         and draft.status == InvoiceStatus.OPEN
     ]
-    transaction.on_commit(lambda: _queue_after_issue([draft.pk for draft in drafts], charges))
+    transaction.on_commit(
+        lambda: _queue_after_issue([draft.pk for draft in drafts], charges, refunds)
+    )
     audit_record_many(
         [
             audit_event(
@@ -318,19 +326,24 @@ def _issue(documents: list[_Document], period, day: datetime.date) -> None:
     )
 
 
-def _queue_after_issue(invoice_ids: list[int], card_invoice_ids: list[int]) -> None:
+def _queue_after_issue(
+    invoice_ids: list[int], card_invoice_ids: list[int], refund_ids: list[int]
+) -> None:
     """After the chunk commits (never in the run): one rendering task per issued document,
-    and the first charge of each open card invoice. A broker that can't be reached leaves
-    them for later: a download renders its PDF, the hourly card sweep sends the charges."""
+    the first charge of each open card invoice, and each refund to a card. A broker that
+    can't be reached leaves them for later: a download renders its PDF, the hourly card
+    sweep sends the charges and the refunds."""
     from kombu.exceptions import OperationalError
 
-    from ..tasks import queue_card_charge, render_invoice_pdf
+    from ..tasks import queue_card_charge, queue_refund, render_invoice_pdf
 
     try:
         for invoice_id in invoice_ids:
             render_invoice_pdf.apply_async((invoice_id,), task_id=f"invoice-pdf-{invoice_id}")
         for invoice_id in card_invoice_ids:
             queue_card_charge(invoice_id, 1)
+        for refund_id in refund_ids:
+            queue_refund(refund_id)
     except OperationalError as failure:
         logger.warning("Invoice tasks not queued (%s): the sweeps will do them.", failure)
 
@@ -439,17 +452,20 @@ def _take_numbers(kind: str, year: int, count: int) -> int:
     return first
 
 
-def _apply_credit_notes(notes: list[Invoice]) -> None:
-    """Each credit note lowers the amount due of the invoice it corrects, as far as it goes
-    (an invoice it brings to zero is paid); what is left of it stays due to the customer."""
+def _apply_credit_notes(notes: list[Invoice]) -> list[int]:
+    """Each credit note lowers the amount due of the invoice it corrects, if it is open, as
+    far as it goes (an invoice it brings to zero is paid). What is left of a note against an
+    invoice its card paid is refunded to that card (the refunds' ids, to send after commit);
+    any other is kept as credit for the profile's next invoices (`_carry_credit`)."""
     if not notes:
-        return
+        return []
     corrected = {
         invoice.pk: invoice
         for invoice in Invoice.objects.select_for_update().filter(
             pk__in={note.corrects_id for note in notes}
         )
     }
+    applications = []
     for note in notes:
         invoice = corrected[note.corrects_id]
         if invoice.status != InvoiceStatus.OPEN:  # paid, void, uncollectible: nothing to lower
@@ -458,9 +474,93 @@ def _apply_credit_notes(notes: list[Invoice]) -> None:
         if not applied:
             continue
         invoice.amount_due -= applied
-        if invoice.amount_due == 0 and invoice.status == InvoiceStatus.OPEN:
+        if invoice.amount_due == 0:
             invoice.status = InvoiceStatus.PAID
         note.amount_due -= applied
         note.status = InvoiceStatus.PAID if note.amount_due == 0 else InvoiceStatus.OPEN
+        applications.append(CreditApplication(credit_note=note, invoice=invoice, amount=applied))
     Invoice.objects.bulk_update(list(corrected.values()), ["amount_due", "status"])
     Invoice.objects.bulk_update(notes, ["amount_due", "status"])
+    CreditApplication.objects.bulk_create(applications)
+    return _card_refunds([note for note in notes if note.amount_due > 0], corrected)
+
+
+def _card_refunds(notes: list[Invoice], corrected: dict[int, Invoice]) -> list[int]:
+    """A pending refund for each note whose corrected invoice a card paid: of what is left
+    of the note, as far as the card payment (less what was refunded of it) allows."""
+    paid_by_card = [
+        note
+        for note in notes
+        if corrected[note.corrects_id].payment_method == PaymentMethod.CARD
+        and corrected[note.corrects_id].status == InvoiceStatus.PAID
+    ]
+    if not paid_by_card:
+        return []
+    given = Coalesce(Sum("refunds__amount", filter=~Q(refunds__status=RefundStatus.FAILED)), 0)
+    payments = defaultdict(list)
+    for payment in (
+        Payment.objects.filter(
+            invoice_id__in={note.corrects_id for note in paid_by_card},
+            method=PaymentMethod.CARD,
+        )
+        .exclude(stripe_payment_intent_id="")
+        .annotate(refundable=F("amount") - given)
+        .order_by("-refundable", "pk")
+    ):
+        payments[payment.invoice_id].append(payment)
+    refunds = []
+    for note in paid_by_card:
+        for payment in payments[note.corrects_id]:
+            amount = min(note.amount_due, payment.refundable)
+            if amount <= 0:
+                continue
+            payment.refundable -= amount
+            refunds.append(
+                Refund(
+                    tenant_id=note.tenant_id,
+                    credit_note=note,
+                    invoice_id=note.corrects_id,
+                    payment=payment,
+                    amount=amount,
+                    currency=note.currency,
+                )
+            )
+            break
+    Refund.objects.bulk_create(refunds)
+    return [refund.pk for refund in refunds]
+
+
+def _carry_credit(invoices: list[Invoice]) -> None:
+    """Credit kept on a profile (its open credit notes not being refunded, oldest first)
+    lowers its new invoices' amount due."""
+    owing = {invoice.billing_profile_id: invoice for invoice in invoices if invoice.amount_due}
+    if not owing:
+        return
+    notes = list(
+        Invoice.objects.select_for_update()
+        .filter(
+            kind=InvoiceKind.CREDIT_NOTE,
+            status=InvoiceStatus.OPEN,
+            amount_due__gt=0,
+            billing_profile_id__in=owing,
+        )
+        .exclude(refunds__status=RefundStatus.PENDING)
+        .order_by("issue_date", "pk")
+    )
+    applications = []
+    for note in notes:
+        invoice = owing[note.billing_profile_id]
+        applied = min(invoice.amount_due, note.amount_due)
+        if not applied:
+            continue
+        invoice.amount_due -= applied
+        if invoice.amount_due == 0:
+            invoice.status = InvoiceStatus.PAID
+        note.amount_due -= applied
+        if note.amount_due == 0:
+            note.status = InvoiceStatus.PAID
+        applications.append(CreditApplication(credit_note=note, invoice=invoice, amount=applied))
+    if applications:
+        Invoice.objects.bulk_update(notes, ["amount_due", "status"])
+        Invoice.objects.bulk_update(list(owing.values()), ["amount_due", "status"])
+        CreditApplication.objects.bulk_create(applications)
